@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_usage_error(const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        fputs("crdma-hook: error: ", stderr);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+        return CLI_EXIT_USAGE;
+}
+
+int cli_fail(struct crdma_error *err)
+{
+        fprintf(stderr, "crdma-hook: error: %s\n", crdma_error_message(err));
+        int status = crdma_error_kind(err) == CRDMA_ERROR_REFUSED ? CLI_EXIT_REFUSED
+                                                                  : CLI_EXIT_SYSTEM;
+        crdma_error_free(err);
+        return status;
+}
+
+static void log_to_stderr(enum crdma_log_level level, const char *message, void *userdata)
+{
+        (void) userdata;
+        const char *tag = level <= CRDMA_LOG_ERROR     ? "error"
+                          : level <= CRDMA_LOG_WARNING ? "warning"
+                                                       : "debug";
+        fprintf(stderr, "crdma-hook: %s: %s\n", tag, message);
+}
+
+int cli_add_annotation(struct cli *cli, char *key_eq_value)
+{
+        char *eq = strchr(key_eq_value, '=');
+        if (!eq || eq == key_eq_value)
+                return -1;
+        *eq = '\0';
+        return oci_annotations_add(&cli->annotations, key_eq_value, eq + 1);
+}
+
+int cli_open(struct cli *cli)
+{
+        struct crdma_error *err = NULL;
+        if (crdma_context_new(&cli->ctx, &err) < 0)
+                return cli_fail(err);
+        crdma_context_set_log(cli->ctx, log_to_stderr, NULL,
+                              cli->debug ? CRDMA_LOG_DEBUG : CRDMA_LOG_WARNING);
+        for (int i = 0; i < 4; i++)
+                if (cli->root[i] && crdma_context_set_root(cli->ctx, (enum crdma_root) i,
+                                                           cli->root[i], &err) < 0)
+                        return cli_fail(err);
+        if (cli->policy && crdma_context_set_policy_path(cli->ctx, cli->policy, &err) < 0)
+                return cli_fail(err);
+        return CLI_EXIT_OK;
+}
+
+void cli_close(struct cli *cli)
+{
+        crdma_context_free(cli->ctx);
+        cli->ctx = NULL;
+        oci_annotations_clear(&cli->annotations);
+}

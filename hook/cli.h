@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef CRDMA_HOOK_CLI_H
+#define CRDMA_HOOK_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "crdma.h"
+#include "annotations.h"
+
+enum {
+        CLI_EXIT_OK = 0,
+        CLI_EXIT_REFUSED = 1,
+        CLI_EXIT_USAGE = 2,
+        CLI_EXIT_SYSTEM = 3,
+};
+
+enum {
+        CLI_OPT_JSON = 1 << 0,
+        CLI_OPT_ANNOTATION = 1 << 1,
+        CLI_OPT_CONFIG = 1 << 2,
+};
+
+struct cli {
+        const char *policy;
+        const char *root[4];
+        bool debug;
+        bool json;
+        const char *config;
+        struct oci_annotations annotations; /* from --annotation */
+        char **args;
+        size_t n_args;
+        struct crdma_context *ctx;
+};
+
+int cli_add_annotation(struct cli *cli, char *key_eq_value);
+int cli_open(struct cli *cli);
+void cli_close(struct cli *cli);
+
+/* Print "crdma-hook: error: <message>" and return the exit status of the
+ * error's kind. */
+int cli_fail(struct crdma_error *err);
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int cli_devices(struct cli *cli);
+int cli_plan(struct cli *cli);
+int cli_policy(struct cli *cli);
+
+#endif

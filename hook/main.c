@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* crdma-hook: argv dispatch over libcrdma (crdma-hook(8)). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *f)
+{
+        fputs("Usage: crdma-hook [OPTIONS] COMMAND [ARGS]\n"
+              "\n"
+              "Commands:\n"
+              "  devices [--json]          the host's RDMA devices, ports, netdevs, char devices\n"
+              "  plan [--annotation K=V]... [--config FILE|-]\n"
+              "                            what a container with these annotations would get\n"
+              "  policy                    check and print the effective policy\n"
+              "\n"
+              "Options:\n"
+              "  --policy FILE             policy file (default /etc/crdma/policy.json)\n"
+              "  --sysfs-root DIR          sysfs to read (default /sys)\n"
+              "  --dev-root DIR            /dev to use (default /dev)\n"
+              "  --cgroup-root DIR         cgroup mount (default /sys/fs/cgroup)\n"
+              "  --proc-root DIR           /proc to use (default /proc)\n"
+              "  --debug                   log library decisions to stderr\n"
+              "  -h, --help                this help\n"
+              "  --version                 print the version\n"
+              "\n"
+              "Exit status: 0 done, 1 refused, 2 usage error, 3 system error.\n"
+              "See crdma-hook(8).\n",
+              f);
+}
+
+enum {
+        OPT_POLICY = 256,
+        OPT_SYSFS,
+        OPT_DEV,
+        OPT_CGROUP,
+        OPT_PROC,
+        OPT_DEBUG,
+        OPT_VERSION,
+        OPT_JSON,
+        OPT_ANNOTATION,
+        OPT_CONFIG,
+};
+
+static const struct option options[] = {
+        { "policy", required_argument, NULL, OPT_POLICY },
+        { "sysfs-root", required_argument, NULL, OPT_SYSFS },
+        { "dev-root", required_argument, NULL, OPT_DEV },
+        { "cgroup-root", required_argument, NULL, OPT_CGROUP },
+        { "proc-root", required_argument, NULL, OPT_PROC },
+        { "debug", no_argument, NULL, OPT_DEBUG },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, OPT_VERSION },
+        { "json", no_argument, NULL, OPT_JSON },
+        { "annotation", required_argument, NULL, OPT_ANNOTATION },
+        { "config", required_argument, NULL, OPT_CONFIG },
+        {},
+};
+
+static const struct command {
+        const char *name;
+        int (*run)(struct cli *cli);
+        unsigned options; /* command-specific options it takes */
+} commands[] = {
+        { "devices", cli_devices, CLI_OPT_JSON },
+        { "plan", cli_plan, CLI_OPT_ANNOTATION | CLI_OPT_CONFIG },
+        { "policy", cli_policy, 0 },
+};
+
+int main(int argc, char **argv)
+{
+        struct cli cli = { 0 };
+        unsigned given = 0;
+        int c;
+
+        opterr = 0;
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                switch (c) {
+                case OPT_POLICY: cli.policy = optarg; break;
+                case OPT_SYSFS: cli.root[CRDMA_ROOT_SYSFS] = optarg; break;
+                case OPT_DEV: cli.root[CRDMA_ROOT_DEV] = optarg; break;
+                case OPT_CGROUP: cli.root[CRDMA_ROOT_CGROUP] = optarg; break;
+                case OPT_PROC: cli.root[CRDMA_ROOT_PROC] = optarg; break;
+                case OPT_DEBUG: cli.debug = true; break;
+                case 'h': usage(stdout); return CLI_EXIT_OK;
+                case OPT_VERSION: printf("crdma-hook %s\n", crdma_version()); return CLI_EXIT_OK;
+                case OPT_JSON: cli.json = true; given |= CLI_OPT_JSON; break;
+                case OPT_ANNOTATION:
+                        given |= CLI_OPT_ANNOTATION;
+                        if (cli_add_annotation(&cli, optarg) < 0)
+                                return cli_usage_error("--annotation %s: expected KEY=VALUE", optarg);
+                        break;
+                case OPT_CONFIG: cli.config = optarg; given |= CLI_OPT_CONFIG; break;
+                default:
+                        return cli_usage_error("%s: unknown option or missing argument; "
+                                               "see crdma-hook --help", argv[optind - 1]);
+                }
+        }
+        if (optind >= argc) {
+                usage(stderr);
+                return CLI_EXIT_USAGE;
+        }
+
+        const char *name = argv[optind];
+        for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+                if (strcmp(name, commands[i].name) != 0)
+                        continue;
+                if (given & ~commands[i].options)
+                        return cli_usage_error("%s: an option given does not apply to this "
+                                               "command; see crdma-hook --help", name);
+                cli.args = argv + optind + 1;
+                cli.n_args = (size_t) (argc - optind - 1);
+                int r = cli_open(&cli);
+                if (r == CLI_EXIT_OK)
+                        r = commands[i].run(&cli);
+                cli_close(&cli);
+                return r;
+        }
+        return cli_usage_error("%s: unknown command; see crdma-hook --help", name);
+}

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libcrdma: RDMA devices for containers.
+ *
+ * Discover the host's RDMA devices, read the administrator's policy, turn a
+ * container's request (annotations) into a plan, and print or apply it.
+ *
+ * Conventions, for every function below unless it says otherwise:
+ *  - int returns are >= 0 on success, a negative errno on failure;
+ *  - outputs are written only on success;
+ *  - the last argument, `struct crdma_error **err`, may be NULL; when not NULL
+ *    and the call fails, *err receives an error object the caller owns and
+ *    frees with crdma_error_free();
+ *  - objects are opaque; every _free() accepts NULL;
+ *  - objects are not shared between threads without the caller's locking;
+ *    distinct contexts are independent, and the library has no global state.
+ *
+ * See libcrdma(3).
+ */
+#ifndef CRDMA_H
+#define CRDMA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define CRDMA_API_VERSION 0
+
+/* "max" / "unlimited" for the numeric limits below. */
+#define CRDMA_UNLIMITED UINT64_MAX
+
+const char *crdma_version(void);
+
+/* ------------------------------------------------------------------ errors */
+
+struct crdma_error;
+
+enum crdma_error_kind {
+        /* The host or the library failed (I/O, memory, a broken sysfs tree).
+         * crdma-hook exits 3. */
+        CRDMA_ERROR_SYSTEM = 0,
+        /* The request is refused: a bad annotation, the policy denies it, or
+         * it is impossible on this host.  crdma-hook exits 1. */
+        CRDMA_ERROR_REFUSED = 1,
+};
+
+/* Human message: "<what is at fault>: <why>[; <how to fix>]". */
+const char *crdma_error_message(const struct crdma_error *err);
+/* Positive errno value describing the failure. */
+int crdma_error_errno(const struct crdma_error *err);
+enum crdma_error_kind crdma_error_kind(const struct crdma_error *err);
+void crdma_error_free(struct crdma_error *err);
+
+/* ----------------------------------------------------------------- context */
+
+struct crdma_context;
+
+enum crdma_root {
+        CRDMA_ROOT_SYSFS = 0,   /* default "/sys" */
+        CRDMA_ROOT_DEV = 1,     /* default "/dev" */
+        CRDMA_ROOT_CGROUP = 2,  /* default "/sys/fs/cgroup" */
+        CRDMA_ROOT_PROC = 3,    /* default "/proc" */
+};
+
+enum crdma_log_level {
+        CRDMA_LOG_ERROR = 3,
+        CRDMA_LOG_WARNING = 4,
+        CRDMA_LOG_INFO = 6,
+        CRDMA_LOG_DEBUG = 7,
+};
+
+typedef void (*crdma_log_fn)(enum crdma_log_level level, const char *message,
+                             void *userdata);
+
+int crdma_context_new(struct crdma_context **out, struct crdma_error **err);
+void crdma_context_free(struct crdma_context *ctx);
+
+/* Point a root at another directory (tests, chroots).  The directory is
+ * opened at once and kept as a file descriptor. */
+int crdma_context_set_root(struct crdma_context *ctx, enum crdma_root root,
+                           const char *path, struct crdma_error **err);
+/* Policy file; NULL means "no file: built-in defaults".  The default is
+ * "/etc/crdma/policy.json", where a missing file means the defaults too. */
+int crdma_context_set_policy_path(struct crdma_context *ctx, const char *path,
+                                  struct crdma_error **err);
+/* Messages at `max_level` or more severe go to `fn`.  Default: none. */
+void crdma_context_set_log(struct crdma_context *ctx, crdma_log_fn fn,
+                           void *userdata, enum crdma_log_level max_level);
+
+/* ----------------------------------------------------------------- devices */
+
+enum crdma_netns {
+        CRDMA_NETNS_SHARED = 0,
+        CRDMA_NETNS_EXCLUSIVE = 1,
+};
+
+
+struct crdma_device_list;
+struct crdma_device;
+
+enum crdma_chardev_kind {
+        CRDMA_CHARDEV_UVERBS = 0,
+        CRDMA_CHARDEV_UMAD = 1,
+        CRDMA_CHARDEV_ISSM = 2,
+};
+
+/* Scan <sysfs-root>/class/infiniband, infiniband_verbs, infiniband_mad and
+ * misc/rdma_cm.  No RDMA on the host is an empty list, not an error. */
+int crdma_devices_scan(struct crdma_context *ctx, struct crdma_device_list **out,
+                       struct crdma_error **err);
+void crdma_device_list_free(struct crdma_device_list *list);
+
+size_t crdma_device_list_count(const struct crdma_device_list *list);
+const struct crdma_device *crdma_device_list_get(const struct crdma_device_list *list,
+                                                 size_t i);
+const struct crdma_device *crdma_device_list_find(const struct crdma_device_list *list,
+                                                  const char *name);
+/* rdma_cm's major:minor; returns -ENOENT when the host has no rdma_cm
+ * (rdma_ucm not loaded). */
+int crdma_device_list_rdma_cm(const struct crdma_device_list *list, unsigned *major,
+                              unsigned *minor);
+/* The host's RDMA netns mode as RDMA netlink reported it during the scan;
+ * -ENODATA when unknown (no netlink, or a fake sysfs root). */
+int crdma_device_list_netns_mode(const struct crdma_device_list *list,
+                                 enum crdma_netns *mode);
+/* JSON text of the whole list (caller frees). */
+int crdma_device_list_to_json(const struct crdma_device_list *list, bool pretty,
+                              char **json, struct crdma_error **err);
+
+const char *crdma_device_name(const struct crdma_device *dev);
+/* Kernel device index (from RDMA netlink), or -1 when unknown. */
+int crdma_device_index(const struct crdma_device *dev);
+/* Node type: 1 CA, 2 switch, 3 router, 4 RNIC, ...; text from sysfs. */
+int crdma_device_node_type(const struct crdma_device *dev);
+const char *crdma_device_node_type_name(const struct crdma_device *dev);
+const char *crdma_device_node_guid(const struct crdma_device *dev);
+/* Kernel driver of the parent bus device (e.g. "mlx5_core"); NULL if none. */
+const char *crdma_device_driver(const struct crdma_device *dev);
+/* PCI address ("0000:03:00.0") or NULL for a device with no PCI parent. */
+const char *crdma_device_pci_address(const struct crdma_device *dev);
+bool crdma_device_is_vf(const struct crdma_device *dev);
+/* The PF's PCI address of a VF, else NULL. */
+const char *crdma_device_pf_pci_address(const struct crdma_device *dev);
+/* Netdev a software device (rxe, siw) runs over, else NULL. */
+const char *crdma_device_parent_netdev(const struct crdma_device *dev);
+
+unsigned crdma_device_port_count(const struct crdma_device *dev);
+/* Ports are numbered from 1; `i` is 0-based. */
+unsigned crdma_device_port_number(const struct crdma_device *dev, unsigned i);
+const char *crdma_device_port_link_layer(const struct crdma_device *dev, unsigned i);
+const char *crdma_device_port_state(const struct crdma_device *dev, unsigned i);
+const char *crdma_device_port_netdev(const struct crdma_device *dev, unsigned i);
+unsigned crdma_device_port_gid_count(const struct crdma_device *dev, unsigned i);
+
+size_t crdma_device_chardev_count(const struct crdma_device *dev);
+/* Fills the outputs that are not NULL; port is 0 for uverbs. */
+int crdma_device_chardev(const struct crdma_device *dev, size_t i,
+                         enum crdma_chardev_kind *kind, const char **name,
+                         unsigned *major, unsigned *minor, unsigned *port);
+
+/* ------------------------------------------------------------------ policy */
+
+struct crdma_policy;
+
+/* Read the context's policy file (or the built-in defaults). */
+int crdma_policy_load(struct crdma_context *ctx, struct crdma_policy **out,
+                      struct crdma_error **err);
+/* Parse policy JSON text; `origin` names it in messages. */
+int crdma_policy_parse(const char *json, size_t len, const char *origin,
+                       struct crdma_policy **out, struct crdma_error **err);
+void crdma_policy_free(struct crdma_policy *policy);
+int crdma_policy_to_json(const struct crdma_policy *policy, bool pretty, char **json,
+                         struct crdma_error **err);
+
+/* ----------------------------------------------------------------- request */
+
+struct crdma_request;
+
+/* One annotation.  Keys outside "io.crdma." are ignored. */
+struct crdma_kv {
+        const char *key;
+        const char *value;
+};
+
+/* Parse a container's annotations strictly.  A list with no "io.crdma." key
+ * succeeds with *out set to NULL: nothing is asked, nothing is done. */
+int crdma_request_from_annotations(const struct crdma_kv *annotations, size_t n,
+                                   struct crdma_request **out, struct crdma_error **err);
+void crdma_request_free(struct crdma_request *req);
+
+/* -------------------------------------------------------------------- plan */
+
+struct crdma_plan;
+
+/* Check the request against the policy and the host's devices and compute
+ * exactly what to do.  A refusal is CRDMA_ERROR_REFUSED. */
+int crdma_plan_new(struct crdma_context *ctx, const struct crdma_request *req,
+                   const struct crdma_device_list *devices,
+                   const struct crdma_policy *policy, struct crdma_plan **out,
+                   struct crdma_error **err);
+void crdma_plan_free(struct crdma_plan *plan);
+int crdma_plan_to_json(const struct crdma_plan *plan, bool pretty, char **json,
+                       struct crdma_error **err);
+
+/* What the plan holds, for runtimes that apply it themselves. */
+size_t crdma_plan_device_count(const struct crdma_plan *plan);
+const char *crdma_plan_device_name(const struct crdma_plan *plan, size_t i);
+
+size_t crdma_plan_node_count(const struct crdma_plan *plan);
+/* Node `i`: absolute path inside the container, 'c', major, minor and mode
+ * (permission bits). */
+int crdma_plan_node(const struct crdma_plan *plan, size_t i, const char **path,
+                    char *type, unsigned *major, unsigned *minor, unsigned *mode);
+
+/* Device-cgroup rules: one per node, OCI style ("c", major, minor, "rw"). */
+size_t crdma_plan_cgroup_rule_count(const struct crdma_plan *plan);
+int crdma_plan_cgroup_rule(const struct crdma_plan *plan, size_t i, char *type,
+                           unsigned *major, unsigned *minor, const char **access);
+
+/* rdma.max for device `i` of crdma_plan_device_name(); values may be
+ * CRDMA_UNLIMITED ("max"). */
+int crdma_plan_rdma_limit(const struct crdma_plan *plan, size_t i, uint64_t *hca_handles,
+                          uint64_t *hca_objects);
+/* The rdma.max line for device `i` ("rxe0 hca_handle=1 hca_object=10"). */
+const char *crdma_plan_rdma_max_line(const struct crdma_plan *plan, size_t i);
+/* true: a kernel without the rdma controller only warns ("best-effort"). */
+bool crdma_plan_rdma_best_effort(const struct crdma_plan *plan);
+
+/* RLIMIT_MEMLOCK soft = hard, in bytes or CRDMA_UNLIMITED. */
+uint64_t crdma_plan_memlock(const struct crdma_plan *plan);
+
+/* Capabilities to grant, by name ("CAP_NET_RAW"). */
+size_t crdma_plan_capability_count(const struct crdma_plan *plan);
+const char *crdma_plan_capability(const struct crdma_plan *plan, size_t i);
+
+/* Syscalls RDMA stacks need that a restrictive seccomp profile must allow.
+ * `arg0` >= 0 restricts the rule to that first argument (socket's family). */
+size_t crdma_plan_syscall_count(const struct crdma_plan *plan);
+int crdma_plan_syscall(const struct crdma_plan *plan, size_t i, const char **name,
+                       long long *arg0);
+
+enum crdma_netns crdma_plan_netns(const struct crdma_plan *plan);
+/* Exclusive mode: switch the host to exclusive netns mode if it is shared
+ * (policy netnsMode "exclusive"), else only require it. */
+bool crdma_plan_netns_switch_system(const struct crdma_plan *plan);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

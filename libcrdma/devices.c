@@ -1,0 +1,676 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* RDMA device discovery from sysfs (class/infiniband, infiniband_verbs,
+ * infiniband_mad, misc/rdma_cm), with kernel indexes from RDMA netlink. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "context.h"
+#include "devices.h"
+#include "error.h"
+#include "netlink.h"
+#include "util.h"
+
+/* sysfs attributes are one short line; anything longer is not sysfs. */
+#define ATTR_MAX 4096
+
+struct scan {
+        struct crdma_context *ctx;
+        const char *root; /* sysfs root path, for messages */
+        struct crdma_device_list *list;
+        struct crdma_error **err;
+};
+
+static void device_clear(struct crdma_device *d)
+{
+        free(d->name);
+        free(d->node_type_name);
+        free(d->node_guid);
+        free(d->driver);
+        free(d->pci_address);
+        free(d->pf_pci_address);
+        free(d->parent_netdev);
+        for (unsigned i = 0; i < d->n_ports; i++) {
+                free(d->ports[i].link_layer);
+                free(d->ports[i].state);
+                free(d->ports[i].netdev);
+        }
+        free(d->ports);
+        free(d->chardevs);
+}
+
+void crdma_device_list_free(struct crdma_device_list *list)
+{
+        if (!list)
+                return;
+        for (size_t i = 0; i < list->n; i++)
+                device_clear(&list->devs[i]);
+        free(list->devs);
+        free(list);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_device_list *, crdma_device_list_free)
+
+static int broken(struct scan *s, const char *cls, const char *entry, const char *file,
+                  const char *why)
+{
+        return crdma_fail(s->err, EINVAL,
+                          "%s/class/%s/%s/%s: %s; the sysfs tree is inconsistent (a kernel or "
+                          "driver bug, or a wrong --sysfs-root)",
+                          s->root, cls, entry, file, why);
+}
+
+/* Read an attribute: 0 with *out set, or -ENOENT (and similar) for a missing
+ * optional one.  Other errors are reported against the file. */
+static int read_attr(struct scan *s, int dirfd, const char *cls, const char *entry,
+                     const char *file, bool required, char **out)
+{
+        int r = crdma_read_text_at(dirfd, file, ATTR_MAX, out);
+        if (r >= 0)
+                return 0;
+        /* Absent, or present but not readable for this object (the kernel
+         * answers EINVAL/ENODATA for unset gid_attrs entries). */
+        bool missing = r == -ENOENT || r == -ENOTDIR || r == -EINVAL || r == -ENODATA;
+        if (missing && !required)
+                return r;
+        if (missing)
+                return broken(s, cls, entry, file, "missing");
+        return crdma_fail_errno(s->err, r, "%s/class/%s/%s/%s: cannot read", s->root, cls,
+                                entry, file);
+}
+
+/* "4: ACTIVE" -> 4 and "ACTIVE". */
+static int parse_numbered(const char *text, int *num, char **name)
+{
+        const char *colon = strchr(text, ':');
+        if (!colon || colon == text || colon[1] != ' ' || colon[2] == '\0')
+                return -EINVAL;
+        char digits[12];
+        size_t len = (size_t) (colon - text);
+        if (len >= sizeof(digits))
+                return -EINVAL;
+        memcpy(digits, text, len);
+        digits[len] = '\0';
+        uint64_t v;
+        if (crdma_parse_decimal(digits, INT_MAX, &v) < 0)
+                return -EINVAL;
+        char *copy = strdup(colon + 2);
+        if (!copy)
+                return -ENOMEM;
+        *num = (int) v;
+        *name = copy;
+        return 0;
+}
+
+static bool guid_valid(const char *g)
+{
+        /* xxxx:xxxx:xxxx:xxxx */
+        if (strlen(g) != 19)
+                return false;
+        for (int i = 0; i < 19; i++) {
+                if (i % 5 == 4) {
+                        if (g[i] != ':')
+                                return false;
+                } else if (!((g[i] >= '0' && g[i] <= '9') || (g[i] >= 'a' && g[i] <= 'f') ||
+                             (g[i] >= 'A' && g[i] <= 'F'))) {
+                        return false;
+                }
+        }
+        return true;
+}
+
+static bool pci_address_like(const char *s)
+{
+        /* DDDD:BB:DD.F */
+        unsigned dom, bus, dev, fn;
+        char end;
+        return strlen(s) == 12 && sscanf(s, "%4x:%2x:%2x.%1x%c", &dom, &bus, &dev, &fn, &end) == 4;
+}
+
+/* Last path component of a symlink's target, or NULL (errno set). */
+static char *link_basename(int dirfd, const char *path)
+{
+        char target[PATH_MAX];
+        ssize_t n = readlinkat(dirfd, path, target, sizeof(target) - 1);
+        if (n < 0)
+                return NULL;
+        target[n] = '\0';
+        while (n > 1 && target[n - 1] == '/')
+                target[--n] = '\0';
+        const char *slash = strrchr(target, '/');
+        return strdup(slash ? slash + 1 : target);
+}
+
+static int count_entries(int dirfd, const char *path, unsigned *count)
+{
+        int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        _cleanup_closedir_ DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return -errno;
+        }
+        unsigned n = 0;
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        n++;
+        *count = n;
+        return 0;
+}
+
+/* The netdev of a port of a PCI device: the device/net/<if> whose dev_port
+ * (or, on older drivers, dev_id) is port - 1, as ibdev2netdev does. */
+static char *pci_port_netdev(int devfd, unsigned port)
+{
+        int fd = openat(devfd, "device/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        _cleanup_closedir_ DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return NULL;
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                char path[NAME_MAX + 32];
+                _cleanup_free_ char *text = NULL;
+                unsigned long v;
+                char *end;
+                snprintf(path, sizeof(path), "%s/dev_port", de->d_name);
+                if (crdma_read_text_at(dirfd(d), path, ATTR_MAX, &text) >= 0) {
+                        v = strtoul(text, &end, 10);
+                } else {
+                        snprintf(path, sizeof(path), "%s/dev_id", de->d_name);
+                        if (crdma_read_text_at(dirfd(d), path, ATTR_MAX, &text) < 0)
+                                continue;
+                        v = strtoul(text, &end, 16);
+                }
+                if (end != text && *end == '\0' && v + 1 == port)
+                        return strdup(de->d_name);
+        }
+        return NULL;
+}
+
+static int port_cmp(const void *a, const void *b)
+{
+        const struct crdma_port *x = a, *y = b;
+        return (x->number > y->number) - (x->number < y->number);
+}
+
+static int scan_ports(struct scan *s, int devfd, struct crdma_device *dev)
+{
+        int fd = openat(devfd, "ports", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return 0; /* switches and some software devices have none */
+                return crdma_fail_errno(s->err, errno, "%s/class/infiniband/%s/ports: cannot open",
+                                        s->root, dev->name);
+        }
+        _cleanup_closedir_ DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return crdma_fail_oom(s->err);
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                char file[NAME_MAX + 16];
+                snprintf(file, sizeof(file), "ports/%s", de->d_name);
+                uint64_t num;
+                if (crdma_parse_decimal(de->d_name, 255, &num) < 0 || num == 0)
+                        return broken(s, "infiniband", dev->name, file,
+                                      "not a port number (1-255)");
+
+                struct crdma_port *grown = realloc(dev->ports, (dev->n_ports + 1) * sizeof(*grown));
+                if (!grown)
+                        return crdma_fail_oom(s->err);
+                dev->ports = grown;
+                struct crdma_port *p = &dev->ports[dev->n_ports++];
+                *p = (struct crdma_port){ .number = (unsigned) num };
+
+                _cleanup_close_ int pfd = openat(dirfd(d), de->d_name,
+                                                 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (pfd < 0)
+                        return broken(s, "infiniband", dev->name, file, "not a directory");
+
+                int r = read_attr(s, pfd, "infiniband", dev->name, "link_layer", false,
+                                  &p->link_layer);
+                if (r < 0 && *s->err)
+                        return r;
+
+                _cleanup_free_ char *state = NULL;
+                r = read_attr(s, pfd, "infiniband", dev->name, "state", false, &state);
+                if (r < 0 && *s->err)
+                        return r;
+                if (state) {
+                        int code;
+                        if (parse_numbered(state, &code, &p->state) < 0) {
+                                snprintf(file, sizeof(file), "ports/%s/state", de->d_name);
+                                return broken(s, "infiniband", dev->name, file,
+                                              "not \"<number>: <state>\"");
+                        }
+                }
+
+                (void) count_entries(pfd, "gids", &p->gid_count);
+
+                /* RoCE: the netdev of the default GID; IB: IPoIB by dev_port. */
+                if (crdma_read_text_at(pfd, "gid_attrs/ndevs/0", ATTR_MAX, &p->netdev) < 0 ||
+                    p->netdev[0] == '\0') {
+                        free(p->netdev);
+                        p->netdev = pci_port_netdev(devfd, p->number);
+                }
+        }
+        if (dev->n_ports > 1)
+                qsort(dev->ports, dev->n_ports, sizeof(*dev->ports), port_cmp);
+        return 0;
+}
+
+static int scan_device(struct scan *s, int classfd, const char *name, struct crdma_device *dev)
+{
+        *dev = (struct crdma_device){ .index = -1 };
+        if (!crdma_device_name_valid(name))
+                return broken(s, "infiniband", name, "", "not a valid RDMA device name");
+        dev->name = strdup(name);
+        if (!dev->name)
+                return crdma_fail_oom(s->err);
+
+        _cleanup_close_ int devfd = openat(classfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (devfd < 0)
+                return broken(s, "infiniband", name, "", "not a directory");
+
+        _cleanup_free_ char *node_type = NULL;
+        int r = read_attr(s, devfd, "infiniband", name, "node_type", true, &node_type);
+        if (r < 0)
+                return r;
+        if (parse_numbered(node_type, &dev->node_type, &dev->node_type_name) < 0)
+                return broken(s, "infiniband", name, "node_type", "not \"<number>: <type>\"");
+
+        r = read_attr(s, devfd, "infiniband", name, "node_guid", true, &dev->node_guid);
+        if (r < 0)
+                return r;
+        if (!guid_valid(dev->node_guid))
+                return broken(s, "infiniband", name, "node_guid",
+                              "not a GUID (xxxx:xxxx:xxxx:xxxx)");
+
+        r = read_attr(s, devfd, "infiniband", name, "parent", false, &dev->parent_netdev);
+        if (r < 0 && *s->err)
+                return r;
+
+        /* The parent bus device: PCI address, driver, SR-IOV role. */
+        struct stat st;
+        if (fstatat(devfd, "device", &st, 0) == 0) {
+                _cleanup_free_ char *bus_dev = link_basename(devfd, "device");
+                if (bus_dev && pci_address_like(bus_dev))
+                        dev->pci_address = TAKE_PTR(bus_dev);
+                dev->driver = link_basename(devfd, "device/driver");
+                if (fstatat(devfd, "device/physfn", &st, 0) == 0) {
+                        dev->is_vf = true;
+                        dev->pf_pci_address = link_basename(devfd, "device/physfn");
+                        if (!dev->pf_pci_address || !pci_address_like(dev->pf_pci_address))
+                                return broken(s, "infiniband", name, "device/physfn",
+                                              "not a link to a PCI function");
+                }
+        }
+
+        return scan_ports(s, devfd, dev);
+}
+
+static int device_cmp(const void *a, const void *b)
+{
+        const struct crdma_device *x = a, *y = b;
+        return strverscmp(x->name, y->name);
+}
+
+static struct crdma_device *find_device(struct crdma_device_list *list, const char *name)
+{
+        for (size_t i = 0; i < list->n; i++)
+                if (strcmp(list->devs[i].name, name) == 0)
+                        return &list->devs[i];
+        return NULL;
+}
+
+static bool has_port(const struct crdma_device *dev, unsigned port)
+{
+        for (unsigned i = 0; i < dev->n_ports; i++)
+                if (dev->ports[i].number == port)
+                        return true;
+        return false;
+}
+
+/* "uverbs12" with the expected prefix and a decimal suffix. */
+static bool chardev_name_ok(const char *name, const char *prefix)
+{
+        size_t plen = strlen(prefix);
+        uint64_t v;
+        return strncmp(name, prefix, plen) == 0 && strlen(name) < sizeof(((struct crdma_chardev *) 0)->name) &&
+               crdma_parse_decimal(name + plen, 1u << 20, &v) == 0;
+}
+
+static int scan_chardev(struct scan *s, int classfd, const char *cls, const char *name,
+                        enum crdma_chardev_kind kind)
+{
+        _cleanup_close_ int fd = openat(classfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return broken(s, cls, name, "", "not a directory");
+
+        _cleanup_free_ char *ibdev = NULL, *devnum = NULL, *port_text = NULL;
+        int r = read_attr(s, fd, cls, name, "ibdev", true, &ibdev);
+        if (r < 0)
+                return r;
+        struct crdma_device *dev = find_device(s->list, ibdev);
+        if (!dev) {
+                char why[128];
+                snprintf(why, sizeof(why), "names \"%.63s\", which is not in class/infiniband", ibdev);
+                return broken(s, cls, name, "ibdev", why);
+        }
+
+        struct crdma_chardev cd = { .kind = kind };
+        snprintf(cd.name, sizeof(cd.name), "%.31s", name); /* length checked by chardev_name_ok */
+        r = read_attr(s, fd, cls, name, "dev", true, &devnum);
+        if (r < 0)
+                return r;
+        if (crdma_parse_devnum(devnum, &cd.major, &cd.minor) < 0)
+                return broken(s, cls, name, "dev", "not \"<major>:<minor>\"");
+
+        if (kind != CRDMA_CHARDEV_UVERBS) {
+                r = read_attr(s, fd, cls, name, "port", true, &port_text);
+                if (r < 0)
+                        return r;
+                uint64_t port;
+                if (crdma_parse_decimal(port_text, 255, &port) < 0 || !has_port(dev, (unsigned) port))
+                        return broken(s, cls, name, "port", "not a port of its device");
+                cd.port = (unsigned) port;
+        }
+
+        for (size_t i = 0; i < dev->n_chardevs; i++) {
+                const struct crdma_chardev *o = &dev->chardevs[i];
+                if (o->kind == kind && o->port == cd.port) {
+                        char why[160];
+                        snprintf(why, sizeof(why), "%s already has %s for the same %s", dev->name,
+                                 o->name, kind == CRDMA_CHARDEV_UVERBS ? "device" : "port");
+                        return broken(s, cls, name, "ibdev", why);
+                }
+        }
+
+        struct crdma_chardev *grown = realloc(dev->chardevs, (dev->n_chardevs + 1) * sizeof(*grown));
+        if (!grown)
+                return crdma_fail_oom(s->err);
+        dev->chardevs = grown;
+        dev->chardevs[dev->n_chardevs++] = cd;
+        return 0;
+}
+
+/* Every subdirectory of class/<cls> named <prefix><N>; class attribute
+ * files such as abi_version are skipped. */
+static int scan_chardev_class(struct scan *s, int sysfd, const char *cls)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "class/%s", cls);
+        int fd = openat(sysfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return 0; /* module not loaded */
+                return crdma_fail_errno(s->err, errno, "%s/%s: cannot open", s->root, path);
+        }
+        _cleanup_closedir_ DIR *d = fdopendir(fd);
+        if (!d) {
+                close(fd);
+                return crdma_fail_oom(s->err);
+        }
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                const char *n = de->d_name;
+                enum crdma_chardev_kind kind;
+                if (chardev_name_ok(n, "uverbs") && strcmp(cls, "infiniband_verbs") == 0)
+                        kind = CRDMA_CHARDEV_UVERBS;
+                else if (chardev_name_ok(n, "umad") && strcmp(cls, "infiniband_mad") == 0)
+                        kind = CRDMA_CHARDEV_UMAD;
+                else if (chardev_name_ok(n, "issm") && strcmp(cls, "infiniband_mad") == 0)
+                        kind = CRDMA_CHARDEV_ISSM;
+                else
+                        continue;
+                int r = scan_chardev(s, dirfd(d), cls, n, kind);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int chardev_cmp(const void *a, const void *b)
+{
+        const struct crdma_chardev *x = a, *y = b;
+        if (x->kind != y->kind)
+                return (int) x->kind - (int) y->kind;
+        return (x->port > y->port) - (x->port < y->port);
+}
+
+static int scan_rdma_cm(struct scan *s, int sysfd)
+{
+        _cleanup_free_ char *devnum = NULL;
+        int r = crdma_read_text_at(sysfd, "class/misc/rdma_cm/dev", ATTR_MAX, &devnum);
+        if (r == -ENOENT)
+                return 0; /* rdma_ucm not loaded */
+        if (r < 0)
+                return crdma_fail_errno(s->err, r, "%s/class/misc/rdma_cm/dev: cannot read", s->root);
+        if (crdma_parse_devnum(devnum, &s->list->rdma_cm_major, &s->list->rdma_cm_minor) < 0)
+                return broken(s, "misc", "rdma_cm", "dev", "not \"<major>:<minor>\"");
+        s->list->has_rdma_cm = true;
+        return 0;
+}
+
+/* Kernel indexes and the netns mode; absent netlink is not an error. */
+static void add_netlink_facts(struct crdma_context *ctx, struct crdma_device_list *list)
+{
+        if (!ctx->nl_ops)
+                return;
+        struct crdma_error *e = NULL;
+        struct crdma_nl_device *nl = NULL;
+        size_t n = 0;
+        if (crdma_nl_devices(ctx, &nl, &n, &e) < 0) {
+                crdma_log(ctx, CRDMA_LOG_DEBUG, "%s", crdma_error_message(e));
+                crdma_error_free(e);
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                struct crdma_device *dev = find_device(list, nl[i].name);
+                if (dev)
+                        dev->index = (int) nl[i].index;
+        }
+        free(nl);
+
+        bool shared;
+        e = NULL;
+        if (crdma_nl_netns_shared(ctx, &shared, &e) >= 0) {
+                list->netns_known = true;
+                list->netns_shared = shared;
+        } else {
+                crdma_log(ctx, CRDMA_LOG_DEBUG, "%s", crdma_error_message(e));
+                crdma_error_free(e);
+        }
+}
+
+int crdma_devices_scan(struct crdma_context *ctx, struct crdma_device_list **out,
+                       struct crdma_error **err)
+{
+        int sysfd = crdma_context_root_fd(ctx, CRDMA_ROOT_SYSFS, err);
+        if (sysfd < 0)
+                return sysfd;
+
+        _cleanup_(crdma_device_list_freep) struct crdma_device_list *list = calloc(1, sizeof(*list));
+        if (!list)
+                return crdma_fail_oom(err);
+
+        /* Errors are collected here so scan helpers can test "was it fatal". */
+        struct crdma_error *local = NULL;
+        struct scan s = { ctx, crdma_context_root_path(ctx, CRDMA_ROOT_SYSFS), list, &local };
+        int r = 0;
+
+        int classfd = openat(sysfd, "class/infiniband", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (classfd < 0 && errno != ENOENT) {
+                r = crdma_fail_errno(s.err, errno, "%s/class/infiniband: cannot open", s.root);
+                goto out;
+        }
+        if (classfd >= 0) {
+                DIR *d = fdopendir(classfd);
+                if (!d) {
+                        close(classfd);
+                        r = crdma_fail_oom(s.err);
+                        goto out;
+                }
+                struct dirent *de;
+                while (r >= 0 && (de = readdir(d))) {
+                        if (de->d_name[0] == '.')
+                                continue;
+                        struct crdma_device *grown = realloc(list->devs, (list->n + 1) * sizeof(*grown));
+                        if (!grown) {
+                                r = crdma_fail_oom(s.err);
+                                break;
+                        }
+                        list->devs = grown;
+                        /* Counted before the scan so a failure frees it. */
+                        r = scan_device(&s, dirfd(d), de->d_name, &list->devs[list->n++]);
+                }
+                closedir(d);
+                if (r < 0)
+                        goto out;
+        }
+        if (list->n > 1)
+                qsort(list->devs, list->n, sizeof(*list->devs), device_cmp);
+
+        r = scan_chardev_class(&s, sysfd, "infiniband_verbs");
+        if (r >= 0)
+                r = scan_chardev_class(&s, sysfd, "infiniband_mad");
+        if (r >= 0)
+                r = scan_rdma_cm(&s, sysfd);
+        if (r < 0)
+                goto out;
+        for (size_t i = 0; i < list->n; i++)
+                if (list->devs[i].n_chardevs > 1)
+                        qsort(list->devs[i].chardevs, list->devs[i].n_chardevs,
+                              sizeof(struct crdma_chardev), chardev_cmp);
+
+        add_netlink_facts(ctx, list);
+        *out = TAKE_PTR(list);
+        return 0;
+out:
+        if (err)
+                *err = local;
+        else
+                crdma_error_free(local);
+        return r;
+}
+
+/* ----------------------------------------------------------- accessors */
+
+size_t crdma_device_list_count(const struct crdma_device_list *list)
+{
+        return list ? list->n : 0;
+}
+
+const struct crdma_device *crdma_device_list_get(const struct crdma_device_list *list, size_t i)
+{
+        return list && i < list->n ? &list->devs[i] : NULL;
+}
+
+const struct crdma_device *crdma_device_list_find(const struct crdma_device_list *list,
+                                                  const char *name)
+{
+        return list && name ? find_device((struct crdma_device_list *) list, name) : NULL;
+}
+
+int crdma_device_list_rdma_cm(const struct crdma_device_list *list, unsigned *major,
+                              unsigned *minor)
+{
+        if (!list || !list->has_rdma_cm)
+                return -ENOENT;
+        if (major)
+                *major = list->rdma_cm_major;
+        if (minor)
+                *minor = list->rdma_cm_minor;
+        return 0;
+}
+
+int crdma_device_list_netns_mode(const struct crdma_device_list *list, enum crdma_netns *mode)
+{
+        if (!list || !list->netns_known)
+                return -ENODATA;
+        *mode = list->netns_shared ? CRDMA_NETNS_SHARED : CRDMA_NETNS_EXCLUSIVE;
+        return 0;
+}
+
+const struct crdma_chardev *crdma_device_uverbs(const struct crdma_device *dev)
+{
+        for (size_t i = 0; i < dev->n_chardevs; i++)
+                if (dev->chardevs[i].kind == CRDMA_CHARDEV_UVERBS)
+                        return &dev->chardevs[i];
+        return NULL;
+}
+
+const char *crdma_device_name(const struct crdma_device *dev) { return dev->name; }
+int crdma_device_index(const struct crdma_device *dev) { return dev->index; }
+int crdma_device_node_type(const struct crdma_device *dev) { return dev->node_type; }
+const char *crdma_device_node_type_name(const struct crdma_device *dev) { return dev->node_type_name; }
+const char *crdma_device_node_guid(const struct crdma_device *dev) { return dev->node_guid; }
+const char *crdma_device_driver(const struct crdma_device *dev) { return dev->driver; }
+const char *crdma_device_pci_address(const struct crdma_device *dev) { return dev->pci_address; }
+bool crdma_device_is_vf(const struct crdma_device *dev) { return dev->is_vf; }
+const char *crdma_device_pf_pci_address(const struct crdma_device *dev) { return dev->pf_pci_address; }
+const char *crdma_device_parent_netdev(const struct crdma_device *dev) { return dev->parent_netdev; }
+unsigned crdma_device_port_count(const struct crdma_device *dev) { return dev->n_ports; }
+
+unsigned crdma_device_port_number(const struct crdma_device *dev, unsigned i)
+{
+        return i < dev->n_ports ? dev->ports[i].number : 0;
+}
+
+const char *crdma_device_port_link_layer(const struct crdma_device *dev, unsigned i)
+{
+        return i < dev->n_ports ? dev->ports[i].link_layer : NULL;
+}
+
+const char *crdma_device_port_state(const struct crdma_device *dev, unsigned i)
+{
+        return i < dev->n_ports ? dev->ports[i].state : NULL;
+}
+
+const char *crdma_device_port_netdev(const struct crdma_device *dev, unsigned i)
+{
+        return i < dev->n_ports ? dev->ports[i].netdev : NULL;
+}
+
+unsigned crdma_device_port_gid_count(const struct crdma_device *dev, unsigned i)
+{
+        return i < dev->n_ports ? dev->ports[i].gid_count : 0;
+}
+
+size_t crdma_device_chardev_count(const struct crdma_device *dev) { return dev->n_chardevs; }
+
+int crdma_device_chardev(const struct crdma_device *dev, size_t i, enum crdma_chardev_kind *kind,
+                         const char **name, unsigned *major, unsigned *minor, unsigned *port)
+{
+        if (i >= dev->n_chardevs)
+                return -ERANGE;
+        const struct crdma_chardev *c = &dev->chardevs[i];
+        if (kind)
+                *kind = c->kind;
+        if (name)
+                *name = c->name;
+        if (major)
+                *major = c->major;
+        if (minor)
+                *minor = c->minor;
+        if (port)
+                *port = c->port;
+        return 0;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef CRDMA_DEVICES_H
+#define CRDMA_DEVICES_H
+
+#include "crdma.h"
+
+struct crdma_chardev {
+        enum crdma_chardev_kind kind;
+        char name[32]; /* "uverbs0": node /dev/infiniband/<name> */
+        unsigned major, minor;
+        unsigned port; /* umad/issm: port number; uverbs: 0 */
+};
+
+struct crdma_port {
+        unsigned number;
+        char *link_layer; /* "InfiniBand", "Ethernet"; NULL if unknown */
+        char *state;      /* "ACTIVE", "DOWN", ...; NULL if unknown */
+        char *netdev;     /* NULL if none */
+        unsigned gid_count;
+};
+
+struct crdma_device {
+        char *name;
+        int index; /* -1: unknown */
+        int node_type;
+        char *node_type_name;
+        char *node_guid;
+        char *driver;
+        char *pci_address;
+        bool is_vf;
+        char *pf_pci_address;
+        char *parent_netdev;
+        struct crdma_port *ports;
+        unsigned n_ports;
+        struct crdma_chardev *chardevs;
+        size_t n_chardevs;
+};
+
+struct crdma_device_list {
+        struct crdma_device *devs;
+        size_t n;
+        bool has_rdma_cm;
+        unsigned rdma_cm_major, rdma_cm_minor;
+        /* RDMA netns mode, when netlink could tell. */
+        bool netns_known;
+        bool netns_shared;
+};
+
+/* The uverbs char device of a device, or NULL. */
+const struct crdma_chardev *crdma_device_uverbs(const struct crdma_device *dev);
+
+#endif

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "error.h"
+
+static int error_set(struct crdma_error **err, enum crdma_error_kind kind, int errnum,
+                     bool with_strerror, const char *fmt, va_list ap)
+{
+        if (errnum < 0)
+                errnum = -errnum;
+        if (errnum == 0)
+                errnum = EIO;
+        if (!err || *err)
+                return -errnum;
+
+        char *msg = NULL;
+        if (vasprintf(&msg, fmt, ap) < 0)
+                msg = NULL;
+        if (msg && with_strerror) {
+                char buf[128];
+                char *full = NULL;
+                /* GNU strerror_r returns the message, maybe not in buf. */
+                const char *s = strerror_r(errnum, buf, sizeof(buf));
+                if (asprintf(&full, "%s: %s", msg, s) >= 0) {
+                        free(msg);
+                        msg = full;
+                }
+        }
+
+        struct crdma_error *e = calloc(1, sizeof(*e));
+        if (!e) {
+                free(msg);
+                return -errnum;
+        }
+        e->errnum = errnum;
+        e->kind = kind;
+        e->message = msg;
+        *err = e;
+        return -errnum;
+}
+
+int crdma_fail(struct crdma_error **err, int errnum, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = error_set(err, CRDMA_ERROR_SYSTEM, errnum, false, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int crdma_fail_errno(struct crdma_error **err, int errnum, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = error_set(err, CRDMA_ERROR_SYSTEM, errnum, true, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int crdma_refuse(struct crdma_error **err, int errnum, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = error_set(err, CRDMA_ERROR_REFUSED, errnum, false, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int crdma_fail_oom(struct crdma_error **err)
+{
+        return crdma_fail(err, ENOMEM, "out of memory");
+}
+
+void crdma_error_prefix(struct crdma_error **err, const char *fmt, ...)
+{
+        if (!err || !*err)
+                return;
+        char *prefix = NULL, *full = NULL;
+        va_list ap;
+        va_start(ap, fmt);
+        int r = vasprintf(&prefix, fmt, ap);
+        va_end(ap);
+        if (r < 0)
+                return;
+        if (asprintf(&full, "%s: %s", prefix,
+                     (*err)->message ? (*err)->message : "unknown error") >= 0) {
+                free((*err)->message);
+                (*err)->message = full;
+        }
+        free(prefix);
+}
+
+const char *crdma_error_message(const struct crdma_error *err)
+{
+        if (!err)
+                return NULL;
+        /* A message allocation can fail; never hand out NULL for a real error. */
+        return err->message ? err->message : strerror(err->errnum);
+}
+
+int crdma_error_errno(const struct crdma_error *err)
+{
+        return err ? err->errnum : 0;
+}
+
+enum crdma_error_kind crdma_error_kind(const struct crdma_error *err)
+{
+        return err ? err->kind : CRDMA_ERROR_SYSTEM;
+}
+
+void crdma_error_free(struct crdma_error *err)
+{
+        if (!err)
+                return;
+        free(err->message);
+        free(err);
+}

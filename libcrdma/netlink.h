@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* RDMA netlink (NETLINK_RDMA, RDMA_NL_NLDEV) behind a small transport seam so
+ * unit tests replay captured or built replies. */
+#ifndef CRDMA_NETLINK_H
+#define CRDMA_NETLINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <libmnl/libmnl.h>
+
+#include "crdma.h"
+
+struct crdma_context;
+
+struct crdma_netlink_ops {
+        /* Send `req` and run `cb` over every reply until the kernel is done
+         * (NLMSG_DONE, or the ack of a non-dump request).  Returns 0 or a
+         * negative errno (the kernel's, for an NLMSG_ERROR reply); `ext_ack`
+         * (may be NULL) receives the kernel's extended-ack text, if any. */
+        int (*transact)(void *data, struct nlmsghdr *req, mnl_cb_t cb, void *cb_data,
+                        char *ext_ack, size_t ext_ack_len);
+};
+
+extern const struct crdma_netlink_ops crdma_netlink_kernel_ops;
+
+struct crdma_nl_device {
+        uint32_t index;
+        char name[64];
+};
+
+/* RDMA_NLDEV_CMD_GET dump: every device's index and name. */
+int crdma_nl_devices(struct crdma_context *ctx, struct crdma_nl_device **out, size_t *n,
+                     struct crdma_error **err);
+
+/* RDMA_NLDEV_CMD_SYS_GET: netns mode, true = shared, false = exclusive. */
+int crdma_nl_netns_shared(struct crdma_context *ctx, bool *shared, struct crdma_error **err);
+
+/* Run mnl's parser over one reply datagram with crdma's error handling:
+ * returns MNL_CB_STOP (done), MNL_CB_OK (more to come) or a negative errno. */
+int crdma_nl_run(const void *buf, size_t len, uint32_t seq, uint32_t portid, mnl_cb_t cb,
+                 void *cb_data, char *ext_ack, size_t ext_ack_len);
+
+/* Build a request header for RDMA_NL_NLDEV `op` in `buf`. */
+struct nlmsghdr *crdma_nl_request(void *buf, unsigned op, uint16_t flags);
+
+#endif

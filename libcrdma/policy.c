@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The administrator's policy, /etc/crdma/policy.json (crdma-policy(5)). */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_tree.h>
+
+#include "cleanup.h"
+#include "context.h"
+#include "error.h"
+#include "json.h"
+#include "policy.h"
+
+#define POLICY_MAX_BYTES (1024 * 1024)
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free)
+
+static const char *const builtin_device_globs[] = { "mlx5_*", "rxe*" };
+
+struct parser {
+        struct crdma_policy *p;
+        struct crdma_error **err;
+        struct crdma_limits given_defaults; /* 0: not in the file */
+};
+
+static int bad(struct parser *ps, const char *key, const char *fmt, const char *detail)
+{
+        return crdma_fail(ps->err, EINVAL, "%s: \"%s\": %s%s; see crdma-policy(5)",
+                          ps->p->origin, key, fmt, detail ? detail : "");
+}
+
+static void set_builtin(struct crdma_policy *p)
+{
+        p->defaults = (struct crdma_limits){ 16, 65536, CRDMA_UNLIMITED };
+        p->limits = (struct crdma_limits){ 64, 1048576, CRDMA_UNLIMITED };
+        p->allow.exclusive = true;
+}
+
+static struct crdma_policy *policy_new(const char *origin)
+{
+        struct crdma_policy *p = calloc(1, sizeof(*p));
+        if (!p)
+                return NULL;
+        p->origin = strdup(origin);
+        if (!p->origin) {
+                free(p);
+                return NULL;
+        }
+        set_builtin(p);
+        return p;
+}
+
+void crdma_policy_free(struct crdma_policy *p)
+{
+        if (!p)
+                return;
+        free(p->origin);
+        crdma_strv_clear(&p->devices);
+        free(p);
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_policy *, crdma_policy_free)
+
+static int set_builtin_devices(struct crdma_policy *p)
+{
+        for (size_t i = 0; i < ELEMENTSOF(builtin_device_globs); i++)
+                if (crdma_strv_push(&p->devices, builtin_device_globs[i]) < 0)
+                        return -ENOMEM;
+        return 0;
+}
+
+/* yajl's tree keeps repeated keys; a policy must not say two things. */
+static int check_object(struct parser *ps, yajl_val obj, const char *where,
+                        const char *const *known, size_t n_known)
+{
+        size_t n = YAJL_GET_OBJECT(obj)->len;
+        for (size_t i = 0; i < n; i++) {
+                const char *k = YAJL_GET_OBJECT(obj)->keys[i];
+                char full[160];
+                snprintf(full, sizeof(full), "%s%s%.100s", where, where[0] ? "." : "", k);
+                bool ok = false;
+                for (size_t j = 0; j < n_known; j++)
+                        ok |= strcmp(k, known[j]) == 0;
+                if (!ok)
+                        return bad(ps, full, "unknown key", NULL);
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(k, YAJL_GET_OBJECT(obj)->keys[j]) == 0)
+                                return bad(ps, full, "given twice", NULL);
+        }
+        return 0;
+}
+
+static const char *number_text(yajl_val v)
+{
+        return YAJL_IS_NUMBER(v) ? v->u.number.r : NULL;
+}
+
+/* An integer in [min, max] written as a JSON integer. */
+static int get_integer(struct parser *ps, yajl_val v, const char *key, uint64_t min,
+                       uint64_t max, uint64_t *out)
+{
+        const char *t = number_text(v);
+        char range[80];
+        snprintf(range, sizeof(range), " (from %llu to %llu)", (unsigned long long) min,
+                 (unsigned long long) max);
+        if (!t)
+                return bad(ps, key, "must be an integer", range);
+        if (t[0] == '-')
+                return bad(ps, key, "must not be negative", range);
+        if (strpbrk(t, ".eE"))
+                return bad(ps, key, "must be an integer", range);
+        uint64_t n;
+        int r = crdma_parse_decimal(t, UINT64_MAX, &n);
+        if (r < 0 || n > max)
+                return bad(ps, key, "is too large", range);
+        if (n < min)
+                return bad(ps, key, "is too small", range);
+        *out = n;
+        return 0;
+}
+
+/* hcaHandles / hcaObjects: 1..INT_MAX or "max". */
+static int get_rdma_limit(struct parser *ps, yajl_val v, const char *key, uint64_t *out)
+{
+        const char *s = YAJL_GET_STRING(v);
+        if (s) {
+                if (strcmp(s, "max") != 0)
+                        return bad(ps, key, "must be an integer from 1 to 2147483647 or \"max\"",
+                                   NULL);
+                *out = CRDMA_UNLIMITED;
+                return 0;
+        }
+        return get_integer(ps, v, key, 1, CRDMA_RDMA_MAX_LIMIT, out);
+}
+
+/* memlock: bytes as an integer, or a string "64G" / "unlimited". */
+static int get_memlock(struct parser *ps, yajl_val v, const char *key, uint64_t *out)
+{
+        const char *s = YAJL_GET_STRING(v);
+        if (s) {
+                int r = crdma_parse_bytes(s, out);
+                if (r == -ERANGE)
+                        return bad(ps, key, "is too large", NULL);
+                if (r < 0 || *out == 0)
+                        return bad(ps, key, "must be bytes with an optional K, M, G or T "
+                                   "suffix (at least 1), or \"unlimited\"", NULL);
+                return 0;
+        }
+        return get_integer(ps, v, key, 1, UINT64_MAX - 1, out);
+}
+
+static int get_bool(struct parser *ps, yajl_val v, const char *key, bool *out)
+{
+        if (!YAJL_IS_TRUE(v) && !YAJL_IS_FALSE(v))
+                return bad(ps, key, "must be true or false", NULL);
+        *out = YAJL_IS_TRUE(v);
+        return 0;
+}
+
+static int parse_limits(struct parser *ps, yajl_val obj, const char *where,
+                        struct crdma_limits *l, bool with_enforce)
+{
+        static const char *const keys[] = { "hcaHandles", "hcaObjects", "memlock", "enforce" };
+        if (!YAJL_IS_OBJECT(obj))
+                return bad(ps, where, "must be an object", NULL);
+        int r = check_object(ps, obj, where, keys, with_enforce ? 4 : 3);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < YAJL_GET_OBJECT(obj)->len; i++) {
+                const char *k = YAJL_GET_OBJECT(obj)->keys[i];
+                yajl_val v = YAJL_GET_OBJECT(obj)->values[i];
+                char full[64];
+                snprintf(full, sizeof(full), "%s.%s", where, k);
+                if (strcmp(k, "hcaHandles") == 0)
+                        r = get_rdma_limit(ps, v, full, &l->hca_handles);
+                else if (strcmp(k, "hcaObjects") == 0)
+                        r = get_rdma_limit(ps, v, full, &l->hca_objects);
+                else if (strcmp(k, "memlock") == 0)
+                        r = get_memlock(ps, v, full, &l->memlock);
+                else {
+                        const char *s = YAJL_GET_STRING(v);
+                        if (!s || (strcmp(s, "strict") != 0 && strcmp(s, "best-effort") != 0))
+                                r = bad(ps, full, "must be \"strict\" or \"best-effort\"", NULL);
+                        else
+                                ps->p->best_effort = strcmp(s, "best-effort") == 0;
+                }
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_devices(struct parser *ps, yajl_val v)
+{
+        if (!YAJL_IS_ARRAY(v))
+                return bad(ps, "devices", "must be an array of device name patterns", NULL);
+        for (size_t i = 0; i < YAJL_GET_ARRAY(v)->len; i++) {
+                yajl_val item = YAJL_GET_ARRAY(v)->values[i];
+                const char *s = YAJL_GET_STRING(item);
+                char key[32];
+                snprintf(key, sizeof(key), "devices[%zu]", i);
+                /* Patterns match device names; keep them to name characters
+                 * plus glob syntax so a typo cannot match everything. */
+                if (!s || s[0] == '\0' || strlen(s) > 63 ||
+                    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-*?[]!") != strlen(s))
+                        return bad(ps, key, "must be a device name or shell pattern of "
+                                   "[A-Za-z0-9_.-*?[]!], 1 to 63 characters", NULL);
+                if (crdma_strv_contains(&ps->p->devices, s))
+                        return bad(ps, key, "repeats an earlier pattern", NULL);
+                if (crdma_strv_push(&ps->p->devices, s) < 0)
+                        return crdma_fail_oom(ps->err);
+        }
+        return 0;
+}
+
+static int parse_allow(struct parser *ps, yajl_val obj)
+{
+        static const char *const keys[] = { "umad", "issm", "netRaw", "ipcLock", "exclusive" };
+        if (!YAJL_IS_OBJECT(obj))
+                return bad(ps, "allow", "must be an object", NULL);
+        int r = check_object(ps, obj, "allow", keys, ELEMENTSOF(keys));
+        if (r < 0)
+                return r;
+        bool *slot[] = { &ps->p->allow.umad, &ps->p->allow.issm, &ps->p->allow.net_raw,
+                         &ps->p->allow.ipc_lock, &ps->p->allow.exclusive };
+        for (size_t i = 0; i < YAJL_GET_OBJECT(obj)->len; i++) {
+                const char *k = YAJL_GET_OBJECT(obj)->keys[i];
+                char full[32];
+                snprintf(full, sizeof(full), "allow.%s", k);
+                for (size_t j = 0; j < ELEMENTSOF(keys); j++)
+                        if (strcmp(k, keys[j]) == 0) {
+                                r = get_bool(ps, YAJL_GET_OBJECT(obj)->values[i], full, slot[j]);
+                                if (r < 0)
+                                        return r;
+                        }
+        }
+        return 0;
+}
+
+/* A default the file gives must be within the limit; a built-in default
+ * follows a lower limit, so lowering a limit alone is enough. */
+static int settle_default(struct parser *ps, const char *name, uint64_t given, uint64_t lim,
+                          uint64_t *def)
+{
+        if (given == 0) {
+                if (*def > lim)
+                        *def = lim;
+                return 0;
+        }
+        if (given > lim) {
+                char key[48];
+                snprintf(key, sizeof(key), "defaults.%s", name);
+                return bad(ps, key, "is above limits.", name);
+        }
+        *def = given;
+        return 0;
+}
+
+static int parse_top(struct parser *ps, yajl_val root)
+{
+        static const char *const keys[] = { "version", "devices", "defaults", "limits", "allow",
+                                            "netnsMode" };
+        if (!YAJL_IS_OBJECT(root))
+                return crdma_fail(ps->err, EINVAL, "%s: must be a JSON object; see crdma-policy(5)",
+                                  ps->p->origin);
+        int r = check_object(ps, root, "", keys, ELEMENTSOF(keys));
+        if (r < 0)
+                return r;
+
+        bool have_version = false, have_devices = false;
+        for (size_t i = 0; i < YAJL_GET_OBJECT(root)->len; i++) {
+                const char *k = YAJL_GET_OBJECT(root)->keys[i];
+                yajl_val v = YAJL_GET_OBJECT(root)->values[i];
+                if (strcmp(k, "version") == 0) {
+                        uint64_t ver;
+                        r = get_integer(ps, v, "version", 1, 1, &ver);
+                        have_version = true;
+                } else if (strcmp(k, "devices") == 0) {
+                        r = parse_devices(ps, v);
+                        have_devices = true;
+                } else if (strcmp(k, "defaults") == 0) {
+                        r = parse_limits(ps, v, "defaults", &ps->given_defaults, false);
+                } else if (strcmp(k, "limits") == 0) {
+                        r = parse_limits(ps, v, "limits", &ps->p->limits, true);
+                } else if (strcmp(k, "allow") == 0) {
+                        r = parse_allow(ps, v);
+                } else {
+                        const char *s = YAJL_GET_STRING(v);
+                        if (!s || (strcmp(s, "keep") != 0 && strcmp(s, "exclusive") != 0))
+                                r = bad(ps, "netnsMode", "must be \"keep\" or \"exclusive\"", NULL);
+                        else
+                                ps->p->netns_switch = strcmp(s, "exclusive") == 0;
+                }
+                if (r < 0)
+                        return r;
+        }
+        if (!have_version)
+                return bad(ps, "version", "is missing; the first line of a policy is "
+                           "\"version\": 1", NULL);
+        if (!have_devices && set_builtin_devices(ps->p) < 0)
+                return crdma_fail_oom(ps->err);
+
+        struct crdma_limits *d = &ps->p->defaults;
+        const struct crdma_limits *g = &ps->given_defaults, *l = &ps->p->limits;
+        r = settle_default(ps, "hcaHandles", g->hca_handles, l->hca_handles, &d->hca_handles);
+        if (r >= 0)
+                r = settle_default(ps, "hcaObjects", g->hca_objects, l->hca_objects,
+                                   &d->hca_objects);
+        if (r >= 0)
+                r = settle_default(ps, "memlock", g->memlock, l->memlock, &d->memlock);
+        return r;
+}
+
+int crdma_policy_parse(const char *json, size_t len, const char *origin,
+                       struct crdma_policy **out, struct crdma_error **err)
+{
+        _cleanup_(crdma_policy_freep) struct crdma_policy *p = policy_new(origin ? origin : "policy");
+        if (!p)
+                return crdma_fail_oom(err);
+        if (len > POLICY_MAX_BYTES)
+                return crdma_fail(err, EFBIG, "%s: larger than 1 MiB; not a policy file", p->origin);
+        /* yajl_tree_parse wants a NUL-terminated string; embedded NULs are invalid JSON. */
+        if (memchr(json, '\0', len))
+                return crdma_fail(err, EINVAL, "%s: contains a NUL byte; not a JSON file", p->origin);
+        _cleanup_free_ char *text = strndup(json, len);
+        if (!text)
+                return crdma_fail_oom(err);
+
+        char errbuf[256] = "";
+        _cleanup_(yajl_tree_freep) yajl_val root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
+        if (!root) {
+                /* yajl's message spans lines; the first one says what is wrong. */
+                errbuf[strcspn(errbuf, "\n")] = '\0';
+                return crdma_fail(err, EINVAL, "%s: invalid JSON: %s", p->origin,
+                                  errbuf[0] ? errbuf : "parse error");
+        }
+        struct parser ps = { .p = p, .err = err };
+        int r = parse_top(&ps, root);
+        if (r < 0)
+                return r;
+        *out = TAKE_PTR(p);
+        return 0;
+}
+
+int crdma_policy_load(struct crdma_context *ctx, struct crdma_policy **out,
+                      struct crdma_error **err)
+{
+        if (!ctx->policy_path)
+                goto builtin;
+
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r = crdma_read_file(ctx->policy_path, POLICY_MAX_BYTES, &text, &len);
+        if (r == -ENOENT && !ctx->policy_path_given) {
+                crdma_log(ctx, CRDMA_LOG_DEBUG, "%s: not found, using the built-in policy",
+                          ctx->policy_path);
+                goto builtin;
+        }
+        if (r == -EFBIG)
+                return crdma_fail(err, EFBIG, "%s: larger than 1 MiB; not a policy file",
+                                  ctx->policy_path);
+        if (r < 0)
+                return crdma_fail_errno(err, r, "%s: cannot read the policy", ctx->policy_path);
+        return crdma_policy_parse(text, len, ctx->policy_path, out, err);
+
+builtin:;
+        struct crdma_policy *p = policy_new("built-in policy");
+        if (!p || set_builtin_devices(p) < 0) {
+                crdma_policy_free(p);
+                return crdma_fail_oom(err);
+        }
+        *out = p;
+        return 0;
+}
+
+bool crdma_policy_allows_device(const struct crdma_policy *p, const char *name)
+{
+        for (size_t i = 0; i < p->devices.n; i++)
+                if (fnmatch(p->devices.v[i], name, 0) == 0)
+                        return true;
+        return false;
+}
+
+static void gen_limits(yajl_gen g, const char *key, const struct crdma_limits *l,
+                       const char *enforce)
+{
+        crdma_json_key(g, key);
+        yajl_gen_map_open(g);
+        crdma_json_kv_limit(g, "hcaHandles", l->hca_handles, "max");
+        crdma_json_kv_limit(g, "hcaObjects", l->hca_objects, "max");
+        crdma_json_kv_limit(g, "memlock", l->memlock, "unlimited");
+        if (enforce)
+                crdma_json_kv_str(g, "enforce", enforce);
+        yajl_gen_map_close(g);
+}
+
+int crdma_policy_to_json(const struct crdma_policy *p, bool pretty, char **json,
+                         struct crdma_error **err)
+{
+        _cleanup_json_ yajl_gen g = crdma_json_new(pretty);
+        if (!g)
+                return crdma_fail_oom(err);
+        yajl_gen_map_open(g);
+        crdma_json_kv_int(g, "version", 1);
+        crdma_json_key(g, "devices");
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < p->devices.n; i++)
+                crdma_json_str(g, p->devices.v[i]);
+        yajl_gen_array_close(g);
+        gen_limits(g, "defaults", &p->defaults, NULL);
+        gen_limits(g, "limits", &p->limits, p->best_effort ? "best-effort" : "strict");
+        crdma_json_key(g, "allow");
+        yajl_gen_map_open(g);
+        crdma_json_kv_bool(g, "umad", p->allow.umad);
+        crdma_json_kv_bool(g, "issm", p->allow.issm);
+        crdma_json_kv_bool(g, "netRaw", p->allow.net_raw);
+        crdma_json_kv_bool(g, "ipcLock", p->allow.ipc_lock);
+        crdma_json_kv_bool(g, "exclusive", p->allow.exclusive);
+        yajl_gen_map_close(g);
+        crdma_json_kv_str(g, "netnsMode", p->netns_switch ? "exclusive" : "keep");
+        yajl_gen_map_close(g);
+        return crdma_json_finish(g, json, err);
+}

@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "crdma.h"
+#include "util.h"
+
+int crdma_read_fd(int fd, size_t max, char **out, size_t *len)
+{
+        size_t cap = 256, n = 0;
+        _cleanup_free_ char *buf = malloc(cap + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                if (n == cap) {
+                        if (cap > max)
+                                return -EFBIG;
+                        cap *= 2;
+                        char *grown = realloc(buf, cap + 1);
+                        if (!grown)
+                                return -ENOMEM;
+                        buf = grown;
+                }
+                ssize_t r = read(fd, buf + n, cap - n);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (r == 0)
+                        break;
+                n += (size_t) r;
+                if (n > max)
+                        return -EFBIG;
+        }
+        buf[n] = '\0';
+        *out = TAKE_PTR(buf);
+        if (len)
+                *len = n;
+        return 0;
+}
+
+int crdma_read_text_at(int dirfd, const char *path, size_t max, char **out)
+{
+        _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        char *text = NULL;
+        size_t len = 0;
+        int r = crdma_read_fd(fd, max, &text, &len);
+        if (r < 0)
+                return r;
+        if (memchr(text, '\0', len)) {
+                free(text);
+                return -EINVAL;
+        }
+        while (len > 0 && text[len - 1] == '\n')
+                text[--len] = '\0';
+        *out = text;
+        return 0;
+}
+
+int crdma_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return -errno;
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (S_ISDIR(st.st_mode))
+                return -EISDIR;
+        return crdma_read_fd(fd, max, out, len);
+}
+
+int crdma_parse_decimal(const char *s, uint64_t limit, uint64_t *out)
+{
+        if (!s || s[0] == '\0')
+                return -EINVAL;
+        if (s[0] == '0' && s[1] != '\0')
+                return -EINVAL;
+        uint64_t v = 0;
+        for (const char *p = s; *p; p++) {
+                if (*p < '0' || *p > '9')
+                        return -EINVAL;
+                unsigned d = (unsigned) (*p - '0');
+                if (v > (UINT64_MAX - d) / 10)
+                        return -ERANGE;
+                v = v * 10 + d;
+        }
+        if (v > limit)
+                return -ERANGE;
+        *out = v;
+        return 0;
+}
+
+int crdma_parse_bytes(const char *s, uint64_t *out)
+{
+        if (s && strcmp(s, "unlimited") == 0) {
+                *out = CRDMA_UNLIMITED;
+                return 0;
+        }
+        if (!s || s[0] == '\0')
+                return -EINVAL;
+        size_t len = strlen(s);
+        unsigned shift = 0;
+        switch (s[len - 1]) {
+        case 'K': shift = 10; break;
+        case 'M': shift = 20; break;
+        case 'G': shift = 30; break;
+        case 'T': shift = 40; break;
+        default: break;
+        }
+        char digits[32];
+        size_t dlen = shift ? len - 1 : len;
+        if (dlen == 0 || dlen >= sizeof(digits))
+                return dlen == 0 ? -EINVAL : -ERANGE;
+        memcpy(digits, s, dlen);
+        digits[dlen] = '\0';
+        uint64_t v;
+        /* UINT64_MAX itself means "unlimited": keep real sizes below it. */
+        int r = crdma_parse_decimal(digits, (UINT64_MAX - 1) >> shift, &v);
+        if (r < 0)
+                return r;
+        *out = v << shift;
+        return 0;
+}
+
+int crdma_parse_devnum(const char *s, unsigned *major, unsigned *minor)
+{
+        const char *colon = strchr(s, ':');
+        if (!colon || colon == s)
+                return -EINVAL;
+        char maj[16];
+        size_t mlen = (size_t) (colon - s);
+        if (mlen >= sizeof(maj))
+                return -EINVAL;
+        memcpy(maj, s, mlen);
+        maj[mlen] = '\0';
+        uint64_t a, b;
+        /* Linux majors are 12 bits, minors 20 bits. */
+        if (crdma_parse_decimal(maj, 0xfff, &a) < 0 ||
+            crdma_parse_decimal(colon + 1, 0xfffff, &b) < 0)
+                return -EINVAL;
+        *major = (unsigned) a;
+        *minor = (unsigned) b;
+        return 0;
+}
+
+bool crdma_device_name_valid(const char *s)
+{
+        size_t len = 0;
+        for (const char *p = s; *p; p++, len++) {
+                char c = *p;
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+                        return false;
+        }
+        if (len == 0 || len > 63)
+                return false;
+        return strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+int crdma_strv_push(struct crdma_strv *sv, const char *s)
+{
+        char *copy = strdup(s);
+        if (!copy)
+                return -ENOMEM;
+        char **grown = realloc(sv->v, (sv->n + 2) * sizeof(char *));
+        if (!grown) {
+                free(copy);
+                return -ENOMEM;
+        }
+        sv->v = grown;
+        sv->v[sv->n++] = copy;
+        sv->v[sv->n] = NULL;
+        return 0;
+}
+
+bool crdma_strv_contains(const struct crdma_strv *sv, const char *s)
+{
+        for (size_t i = 0; i < sv->n; i++)
+                if (strcmp(sv->v[i], s) == 0)
+                        return true;
+        return false;
+}
+
+void crdma_strv_clear(struct crdma_strv *sv)
+{
+        for (size_t i = 0; i < sv->n; i++)
+                free(sv->v[i]);
+        free(sv->v);
+        sv->v = NULL;
+        sv->n = 0;
+}
+
+void crdma_format_limit(uint64_t v, const char *unlimited, char *buf, size_t len)
+{
+        if (v == CRDMA_UNLIMITED)
+                snprintf(buf, len, "%s", unlimited);
+        else
+                snprintf(buf, len, "%" PRIu64, v);
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "annotations.h"
+#include "error.h"
+#include "request.h"
+
+int oci_annotations_add(struct oci_annotations *a, const char *key, const char *value)
+{
+        struct crdma_kv *grown = realloc(a->kv, (a->n + 1) * sizeof(*grown));
+        if (!grown)
+                return -ENOMEM;
+        a->kv = grown;
+        a->kv[a->n++] = (struct crdma_kv){ key, value };
+        return 0;
+}
+
+void oci_annotations_clear(struct oci_annotations *a)
+{
+        free(a->kv);
+        a->kv = NULL;
+        a->n = 0;
+}
+
+int oci_annotations_from_tree(yajl_val obj, struct oci_annotations *out, struct crdma_error **err)
+{
+        struct oci_annotations a = { 0 };
+        if (!obj) {
+                *out = a;
+                return 0;
+        }
+        if (!YAJL_IS_OBJECT(obj))
+                return crdma_refuse(err, EINVAL, "OCI \"annotations\": not a JSON object");
+        size_t plen = strlen(CRDMA_ANNOTATION_PREFIX);
+        for (size_t i = 0; i < YAJL_GET_OBJECT(obj)->len; i++) {
+                const char *key = YAJL_GET_OBJECT(obj)->keys[i];
+                yajl_val v = YAJL_GET_OBJECT(obj)->values[i];
+                bool ours = strncmp(key, CRDMA_ANNOTATION_PREFIX, plen) == 0;
+                if (!YAJL_IS_STRING(v)) {
+                        if (!ours)
+                                continue; /* not ours to judge */
+                        oci_annotations_clear(&a);
+                        return crdma_refuse(err, EINVAL, "annotation %.64s: value is not a string",
+                                            key);
+                }
+                if (oci_annotations_add(&a, key, YAJL_GET_STRING(v)) < 0) {
+                        oci_annotations_clear(&a);
+                        return crdma_fail_oom(err);
+                }
+        }
+        *out = a;
+        return 0;
+}

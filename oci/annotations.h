@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* OCI "annotations" objects (state or config JSON) -> crdma_kv lists. */
+#ifndef CRDMA_OCI_ANNOTATIONS_H
+#define CRDMA_OCI_ANNOTATIONS_H
+
+#include <stddef.h>
+#include <yajl/yajl_tree.h>
+
+#include "crdma.h"
+
+struct oci_annotations {
+        struct crdma_kv *kv; /* points into the yajl tree it came from */
+        size_t n;
+};
+
+/* `obj` is the value of an "annotations" key (NULL: none).  Keys and values
+ * stay owned by the tree.  A non-object, or a non-string value under an
+ * io.crdma. key, is refused. */
+int oci_annotations_from_tree(yajl_val obj, struct oci_annotations *out,
+                              struct crdma_error **err);
+void oci_annotations_clear(struct oci_annotations *a);
+
+/* Add "KEY=VALUE" (a command-line --annotation); the strings must outlive `a`. */
+int oci_annotations_add(struct oci_annotations *a, const char *key, const char *value);
+
+#endif
