@@ -29,7 +29,23 @@ static void chardevs(const struct crdma_device *d, char *buf, size_t len)
                 snprintf(buf, len, "-");
 }
 
+static void print_rows(const struct crdma_device_list *list);
+
 static void print_table(const struct crdma_device_list *list)
+{
+        if (crdma_device_list_count(list) == 0) {
+                printf("no RDMA devices\n");
+        } else {
+                print_rows(list);
+        }
+        unsigned maj, min;
+        if (crdma_device_list_rdma_cm(list, &maj, &min) == 0)
+                printf("rdma_cm: /dev/infiniband/rdma_cm %u:%u\n", maj, min);
+        else
+                printf("rdma_cm: none (load rdma_ucm for the RDMA connection manager)\n");
+}
+
+static void print_rows(const struct crdma_device_list *list)
 {
 #define ROW "%-10s %-5s %-6s %-10s %-13s %-13s %-4s %-10s %-7s %-10s %s\n"
         printf(ROW, "DEVICE", "INDEX", "TYPE", "DRIVER", "PCI", "VF-OF", "PORT", "LINK", "STATE",
@@ -60,13 +76,6 @@ static void print_table(const struct crdma_device_list *list)
                                first ? cdevs : "");
                 }
         }
-        unsigned maj, min;
-        if (crdma_device_list_rdma_cm(list, &maj, &min) == 0)
-                printf("rdma_cm: /dev/infiniband/rdma_cm %u:%u\n", maj, min);
-        else
-                printf("rdma_cm: none (load rdma_ucm for the RDMA connection manager)\n");
-        if (crdma_device_list_count(list) == 0)
-                printf("no RDMA devices\n");
 }
 
 static const char *netns_mode(const struct crdma_device_list *list)

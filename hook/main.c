@@ -14,7 +14,7 @@ static void usage(FILE *f)
               "\n"
               "Commands:\n"
               "  devices [--json]          the host's RDMA devices, ports, netdevs, char devices\n"
-              "  plan [--annotation K=V]... [--config FILE|-]\n"
+              "  plan [-a|--annotation K=V]... [--config FILE|-]\n"
               "                            what a container with these annotations would get\n"
               "  policy                    check and print the effective policy\n"
               "\n"
@@ -42,7 +42,6 @@ enum {
         OPT_DEBUG,
         OPT_VERSION,
         OPT_JSON,
-        OPT_ANNOTATION,
         OPT_CONFIG,
 };
 
@@ -56,7 +55,7 @@ static const struct option options[] = {
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, OPT_VERSION },
         { "json", no_argument, NULL, OPT_JSON },
-        { "annotation", required_argument, NULL, OPT_ANNOTATION },
+        { "annotation", required_argument, NULL, 'a' },
         { "config", required_argument, NULL, OPT_CONFIG },
         {},
 };
@@ -78,7 +77,7 @@ int main(int argc, char **argv)
         int c;
 
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, "ha:", options, NULL)) >= 0) {
                 switch (c) {
                 case OPT_POLICY: cli.policy = optarg; break;
                 case OPT_SYSFS: cli.root[CRDMA_ROOT_SYSFS] = optarg; break;
@@ -89,7 +88,7 @@ int main(int argc, char **argv)
                 case 'h': usage(stdout); return CLI_EXIT_OK;
                 case OPT_VERSION: printf("crdma-hook %s\n", crdma_version()); return CLI_EXIT_OK;
                 case OPT_JSON: cli.json = true; given |= CLI_OPT_JSON; break;
-                case OPT_ANNOTATION:
+                case 'a':
                         given |= CLI_OPT_ANNOTATION;
                         if (cli_add_annotation(&cli, optarg) < 0)
                                 return cli_usage_error("--annotation %s: expected KEY=VALUE", optarg);

@@ -343,28 +343,8 @@ int crdma_policy_parse(const char *json, size_t len, const char *origin,
         return 0;
 }
 
-int crdma_policy_load(struct crdma_context *ctx, struct crdma_policy **out,
-                      struct crdma_error **err)
+static int load_builtin(struct crdma_policy **out, struct crdma_error **err)
 {
-        if (!ctx->policy_path)
-                goto builtin;
-
-        _cleanup_free_ char *text = NULL;
-        size_t len = 0;
-        int r = crdma_read_file(ctx->policy_path, POLICY_MAX_BYTES, &text, &len);
-        if (r == -ENOENT && !ctx->policy_path_given) {
-                crdma_log(ctx, CRDMA_LOG_DEBUG, "%s: not found, using the built-in policy",
-                          ctx->policy_path);
-                goto builtin;
-        }
-        if (r == -EFBIG)
-                return crdma_fail(err, EFBIG, "%s: larger than 1 MiB; not a policy file",
-                                  ctx->policy_path);
-        if (r < 0)
-                return crdma_fail_errno(err, r, "%s: cannot read the policy", ctx->policy_path);
-        return crdma_policy_parse(text, len, ctx->policy_path, out, err);
-
-builtin:;
         struct crdma_policy *p = policy_new("built-in policy");
         if (!p || set_builtin_devices(p) < 0) {
                 crdma_policy_free(p);
@@ -372,6 +352,28 @@ builtin:;
         }
         *out = p;
         return 0;
+}
+
+int crdma_policy_load(struct crdma_context *ctx, struct crdma_policy **out,
+                      struct crdma_error **err)
+{
+        if (!ctx->policy_path)
+                return load_builtin(out, err);
+
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r = crdma_read_file(ctx->policy_path, POLICY_MAX_BYTES, &text, &len);
+        if (r == -ENOENT && !ctx->policy_path_given) {
+                crdma_log(ctx, CRDMA_LOG_DEBUG, "%s: not found, using the built-in policy",
+                          ctx->policy_path);
+                return load_builtin(out, err);
+        }
+        if (r == -EFBIG)
+                return crdma_fail(err, EFBIG, "%s: larger than 1 MiB; not a policy file",
+                                  ctx->policy_path);
+        if (r < 0)
+                return crdma_fail_errno(err, r, "%s: cannot read the policy", ctx->policy_path);
+        return crdma_policy_parse(text, len, ctx->policy_path, out, err);
 }
 
 bool crdma_policy_allows_device(const struct crdma_policy *p, const char *name)
