@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* RDMA netlink parsing against replies built like the kernel's. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "context.h"
+#include "error.h"
+#include "nl-replay.h"
+
+static struct crdma_context *ctx_with(struct nl_replay_pair *p)
+{
+        struct crdma_context *ctx = NULL;
+        assert_int_equal(crdma_context_new(&ctx, NULL), 0);
+        crdma_context_set_netlink_ops(ctx, &nl_replay_ops, p);
+        return ctx;
+}
+
+static void test_device_dump(void **state)
+{
+        (void) state;
+        struct nl_replay_pair p = { 0 };
+        nl_replay_device(&p.get, 0, "mlx5_0");
+        nl_replay_device(&p.get, 7, "rxe0");
+        nl_replay_done(&p.get);
+        struct crdma_context *ctx = ctx_with(&p);
+        struct crdma_nl_device *devs = NULL;
+        size_t n = 0;
+        assert_int_equal(crdma_nl_devices(ctx, &devs, &n, NULL), 0);
+        assert_int_equal(p.get.seen_op, RDMA_NLDEV_CMD_GET);
+        assert_int_equal(n, 2);
+        assert_int_equal(devs[0].index, 0);
+        assert_string_equal(devs[0].name, "mlx5_0");
+        assert_int_equal(devs[1].index, 7);
+        assert_string_equal(devs[1].name, "rxe0");
+        free(devs);
+        crdma_context_free(ctx);
+}
+
+static void test_kernel_error_with_ext_ack(void **state)
+{
+        (void) state;
+        struct nl_replay_pair p = { 0 };
+        nl_replay_error(&p.get, -EPERM, "Requires CAP_NET_ADMIN");
+        struct crdma_context *ctx = ctx_with(&p);
+        struct crdma_nl_device *devs = (void *) 0x1;
+        size_t n = 99;
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_nl_devices(ctx, &devs, &n, &err), -EPERM);
+        assert_ptr_equal(devs, (void *) 0x1);
+        assert_int_equal(n, 99);
+        assert_string_equal(crdma_error_message(err),
+                            "RDMA netlink: listing devices failed: Requires CAP_NET_ADMIN: "
+                            "Operation not permitted");
+        crdma_error_free(err);
+        crdma_context_free(ctx);
+}
+
+static void test_malformed_device(void **state)
+{
+        (void) state;
+        struct nl_replay_pair p = { 0 };
+        /* A device message without its name. */
+        struct nlmsghdr *nlh = nl_replay_msg(&p.get, RDMA_NL_GET_TYPE(RDMA_NL_NLDEV, RDMA_NLDEV_CMD_GET),
+                                             NLM_F_MULTI);
+        mnl_attr_put_u32(nlh, RDMA_NLDEV_ATTR_DEV_INDEX, 1);
+        nl_replay_end(&p.get, nlh);
+        nl_replay_done(&p.get);
+        struct crdma_context *ctx = ctx_with(&p);
+        struct crdma_nl_device *devs = NULL;
+        size_t n = 0;
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_nl_devices(ctx, &devs, &n, &err), -EBADMSG);
+        crdma_error_free(err);
+        crdma_context_free(ctx);
+}
+
+static void test_netns_mode(void **state)
+{
+        (void) state;
+        for (int mode = 0; mode <= 1; mode++) {
+                struct nl_replay_pair p = { 0 };
+                nl_replay_netns_mode(&p.sys, (uint8_t) mode);
+                nl_replay_error(&p.sys, 0, NULL);
+                struct crdma_context *ctx = ctx_with(&p);
+                bool shared = !mode;
+                assert_int_equal(crdma_nl_netns_shared(ctx, &shared, NULL), 0);
+                assert_int_equal(p.sys.seen_op, RDMA_NLDEV_CMD_SYS_GET);
+                assert_int_equal(shared, mode == 1);
+                crdma_context_free(ctx);
+        }
+        /* A reply without the attribute (kernel before 5.2). */
+        struct nl_replay_pair p = { 0 };
+        nl_replay_error(&p.sys, 0, NULL);
+        struct crdma_context *ctx = ctx_with(&p);
+        bool shared;
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_nl_netns_shared(ctx, &shared, &err), -EBADMSG);
+        assert_non_null(strstr(crdma_error_message(err), "no netns mode"));
+        crdma_error_free(err);
+        crdma_context_free(ctx);
+}
+
+static void test_fake_sysfs_disables_netlink(void **state)
+{
+        (void) state;
+        struct crdma_context *ctx = NULL;
+        assert_int_equal(crdma_context_new(&ctx, NULL), 0);
+        assert_ptr_equal(ctx->nl_ops, &crdma_netlink_kernel_ops);
+        assert_int_equal(crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS, "/", NULL), 0);
+        assert_null(ctx->nl_ops);
+        struct crdma_error *err = NULL;
+        bool shared;
+        assert_int_equal(crdma_nl_netns_shared(ctx, &shared, &err), -EOPNOTSUPP);
+        crdma_error_free(err);
+        crdma_context_free(ctx);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_device_dump),
+                cmocka_unit_test(test_kernel_error_with_ext_ack),
+                cmocka_unit_test(test_malformed_device),
+                cmocka_unit_test(test_netns_mode),
+                cmocka_unit_test(test_fake_sysfs_disables_netlink),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
