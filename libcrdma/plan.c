@@ -55,8 +55,19 @@ static void fmt_limit(uint64_t v, char *buf, size_t len)
         crdma_format_limit(v, "max", buf, len);
 }
 
+/* Bytes as a user writes them: "2G" rather than 2147483648 when exact. */
 static void fmt_bytes(uint64_t v, char *buf, size_t len)
 {
+        static const char suffix[] = "TGMK";
+        if (v != CRDMA_UNLIMITED && v != 0)
+                for (int i = 0; i < 4; i++) {
+                        unsigned shift = 40u - 10u * (unsigned) i;
+                        if ((v & ((1ULL << shift) - 1)) == 0) {
+                                snprintf(buf, len, "%llu%c", (unsigned long long) (v >> shift),
+                                         suffix[i]);
+                                return;
+                        }
+                }
         crdma_format_limit(v, "unlimited", buf, len);
 }
 
