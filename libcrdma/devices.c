@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -68,10 +67,10 @@ static int broken(struct scan *s, const char *cls, const char *entry, const char
 
 /* Read an attribute: 0 with *out set, or -ENOENT (and similar) for a missing
  * optional one.  Other errors are reported against the file. */
-static int read_attr(struct scan *s, int dirfd, const char *cls, const char *entry,
-                     const char *file, bool required, char **out)
+static int read_attr_at(struct scan *s, int dirfd, const char *rel, const char *cls,
+                        const char *entry, const char *file, bool required, char **out)
 {
-        int r = crdma_read_text_at(dirfd, file, ATTR_MAX, out);
+        int r = crdma_read_text_at(dirfd, rel, ATTR_MAX, out);
         if (r >= 0)
                 return 0;
         /* Absent, or present but not readable for this object (the kernel
@@ -83,6 +82,22 @@ static int read_attr(struct scan *s, int dirfd, const char *cls, const char *ent
                 return broken(s, cls, entry, file, "missing");
         return crdma_fail_errno(s->err, r, "%s/class/%s/%s/%s: cannot read", s->root, cls,
                                 entry, file);
+}
+
+/* An attribute of an object whose directory is `dirfd`. */
+static int read_attr(struct scan *s, int dirfd, const char *cls, const char *entry,
+                     const char *file, bool required, char **out)
+{
+        return read_attr_at(s, dirfd, file, cls, entry, file, required, out);
+}
+
+/* An attribute of class/<cls>/<entry>, opened from the class directory. */
+static int read_class_attr(struct scan *s, int classfd, const char *cls, const char *entry,
+                           const char *file, char **out)
+{
+        char rel[NAME_MAX + 16];
+        snprintf(rel, sizeof(rel), "%s/%s", entry, file);
+        return read_attr_at(s, classfd, rel, cls, entry, file, true, out);
 }
 
 /* "4: ACTIVE" -> 4 and "ACTIVE". */
@@ -147,58 +162,33 @@ static char *link_basename(int dirfd, const char *path)
         return strdup(slash ? slash + 1 : target);
 }
 
-static int count_entries(int dirfd, const char *path, unsigned *count)
-{
-        int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        _cleanup_closedir_ DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return -errno;
-        }
-        unsigned n = 0;
-        struct dirent *de;
-        while ((de = readdir(d)))
-                if (de->d_name[0] != '.')
-                        n++;
-        *count = n;
-        return 0;
-}
-
 /* The netdev of a port of a PCI device: the device/net/<if> whose dev_port
  * (or, on older drivers, dev_id) is port - 1, as ibdev2netdev does. */
 static char *pci_port_netdev(int devfd, unsigned port)
 {
-        int fd = openat(devfd, "device/net", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
+        struct crdma_strv nets = { 0 };
+        if (crdma_dir_list(devfd, "device/net", &nets) < 0)
                 return NULL;
-        _cleanup_closedir_ DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return NULL;
-        }
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (de->d_name[0] == '.')
-                        continue;
+        char *found = NULL;
+        for (size_t i = 0; i < nets.n && !found; i++) {
                 char path[NAME_MAX + 32];
                 _cleanup_free_ char *text = NULL;
                 unsigned long v;
                 char *end;
-                snprintf(path, sizeof(path), "%s/dev_port", de->d_name);
-                if (crdma_read_text_at(dirfd(d), path, ATTR_MAX, &text) >= 0) {
+                snprintf(path, sizeof(path), "device/net/%s/dev_port", nets.v[i]);
+                if (crdma_read_text_at(devfd, path, ATTR_MAX, &text) >= 0) {
                         v = strtoul(text, &end, 10);
                 } else {
-                        snprintf(path, sizeof(path), "%s/dev_id", de->d_name);
-                        if (crdma_read_text_at(dirfd(d), path, ATTR_MAX, &text) < 0)
+                        snprintf(path, sizeof(path), "device/net/%s/dev_id", nets.v[i]);
+                        if (crdma_read_text_at(devfd, path, ATTR_MAX, &text) < 0)
                                 continue;
                         v = strtoul(text, &end, 16);
                 }
                 if (end != text && *end == '\0' && v + 1 == port)
-                        return strdup(de->d_name);
+                        found = strdup(nets.v[i]);
         }
-        return NULL;
+        crdma_strv_clear(&nets);
+        return found;
 }
 
 static int port_cmp(const void *a, const void *b)
@@ -207,73 +197,67 @@ static int port_cmp(const void *a, const void *b)
         return (x->number > y->number) - (x->number < y->number);
 }
 
+static int scan_port(struct scan *s, int devfd, struct crdma_device *dev, const char *entry)
+{
+        char file[NAME_MAX + 16];
+        snprintf(file, sizeof(file), "ports/%s", entry);
+        uint64_t num;
+        if (crdma_parse_decimal(entry, 255, &num) < 0 || num == 0)
+                return broken(s, "infiniband", dev->name, file, "not a port number (1-255)");
+
+        struct crdma_port *grown = realloc(dev->ports, (dev->n_ports + 1) * sizeof(*grown));
+        if (!grown)
+                return crdma_fail_oom(s->err);
+        dev->ports = grown;
+        struct crdma_port *p = &dev->ports[dev->n_ports++];
+        *p = (struct crdma_port){ .number = (unsigned) num };
+
+        _cleanup_close_ int pfd = openat(devfd, file, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (pfd < 0)
+                return broken(s, "infiniband", dev->name, file, "not a directory");
+
+        int r = read_attr(s, pfd, "infiniband", dev->name, "link_layer", false, &p->link_layer);
+        if (r < 0 && *s->err)
+                return r;
+
+        _cleanup_free_ char *state = NULL;
+        r = read_attr(s, pfd, "infiniband", dev->name, "state", false, &state);
+        if (r < 0 && *s->err)
+                return r;
+        if (state) {
+                int code;
+                if (parse_numbered(state, &code, &p->state) < 0) {
+                        snprintf(file, sizeof(file), "ports/%s/state", entry);
+                        return broken(s, "infiniband", dev->name, file, "not \"<number>: <state>\"");
+                }
+        }
+
+        (void) crdma_dir_count(pfd, "gids", &p->gid_count);
+
+        /* RoCE: the netdev of the default GID; IB: IPoIB by dev_port. */
+        if (crdma_read_text_at(pfd, "gid_attrs/ndevs/0", ATTR_MAX, &p->netdev) < 0 ||
+            p->netdev[0] == '\0') {
+                free(p->netdev);
+                p->netdev = pci_port_netdev(devfd, p->number);
+        }
+        return 0;
+}
+
 static int scan_ports(struct scan *s, int devfd, struct crdma_device *dev)
 {
-        int fd = openat(devfd, "ports", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0) {
-                if (errno == ENOENT)
-                        return 0; /* switches and some software devices have none */
-                return crdma_fail_errno(s->err, errno, "%s/class/infiniband/%s/ports: cannot open",
+        struct crdma_strv entries = { 0 };
+        int r = crdma_dir_list(devfd, "ports", &entries);
+        if (r == -ENOENT)
+                return 0; /* switches and some software devices have none */
+        if (r < 0)
+                return crdma_fail_errno(s->err, r, "%s/class/infiniband/%s/ports: cannot read",
                                         s->root, dev->name);
-        }
-        _cleanup_closedir_ DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return crdma_fail_oom(s->err);
-        }
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                if (de->d_name[0] == '.')
-                        continue;
-                char file[NAME_MAX + 16];
-                snprintf(file, sizeof(file), "ports/%s", de->d_name);
-                uint64_t num;
-                if (crdma_parse_decimal(de->d_name, 255, &num) < 0 || num == 0)
-                        return broken(s, "infiniband", dev->name, file,
-                                      "not a port number (1-255)");
-
-                struct crdma_port *grown = realloc(dev->ports, (dev->n_ports + 1) * sizeof(*grown));
-                if (!grown)
-                        return crdma_fail_oom(s->err);
-                dev->ports = grown;
-                struct crdma_port *p = &dev->ports[dev->n_ports++];
-                *p = (struct crdma_port){ .number = (unsigned) num };
-
-                _cleanup_close_ int pfd = openat(dirfd(d), de->d_name,
-                                                 O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (pfd < 0)
-                        return broken(s, "infiniband", dev->name, file, "not a directory");
-
-                int r = read_attr(s, pfd, "infiniband", dev->name, "link_layer", false,
-                                  &p->link_layer);
-                if (r < 0 && *s->err)
-                        return r;
-
-                _cleanup_free_ char *state = NULL;
-                r = read_attr(s, pfd, "infiniband", dev->name, "state", false, &state);
-                if (r < 0 && *s->err)
-                        return r;
-                if (state) {
-                        int code;
-                        if (parse_numbered(state, &code, &p->state) < 0) {
-                                snprintf(file, sizeof(file), "ports/%s/state", de->d_name);
-                                return broken(s, "infiniband", dev->name, file,
-                                              "not \"<number>: <state>\"");
-                        }
-                }
-
-                (void) count_entries(pfd, "gids", &p->gid_count);
-
-                /* RoCE: the netdev of the default GID; IB: IPoIB by dev_port. */
-                if (crdma_read_text_at(pfd, "gid_attrs/ndevs/0", ATTR_MAX, &p->netdev) < 0 ||
-                    p->netdev[0] == '\0') {
-                        free(p->netdev);
-                        p->netdev = pci_port_netdev(devfd, p->number);
-                }
-        }
-        if (dev->n_ports > 1)
+        for (size_t i = 0; i < entries.n && r >= 0; i++)
+                r = scan_port(s, devfd, dev, entries.v[i]);
+        crdma_strv_clear(&entries);
+        if (r >= 0 && dev->n_ports > 1)
                 qsort(dev->ports, dev->n_ports, sizeof(*dev->ports), port_cmp);
-        return 0;
+        return r;
 }
 
 static int scan_device(struct scan *s, int classfd, const char *name, struct crdma_device *dev)
@@ -308,16 +292,15 @@ static int scan_device(struct scan *s, int classfd, const char *name, struct crd
                 return r;
 
         /* The parent bus device: PCI address, driver, SR-IOV role. */
-        struct stat st;
-        if (fstatat(devfd, "device", &st, 0) == 0) {
-                _cleanup_free_ char *bus_dev = link_basename(devfd, "device");
-                if (bus_dev && pci_address_like(bus_dev))
+        _cleanup_free_ char *bus_dev = link_basename(devfd, "device");
+        if (bus_dev) {
+                if (pci_address_like(bus_dev))
                         dev->pci_address = TAKE_PTR(bus_dev);
                 dev->driver = link_basename(devfd, "device/driver");
-                if (fstatat(devfd, "device/physfn", &st, 0) == 0) {
+                dev->pf_pci_address = link_basename(devfd, "device/physfn");
+                if (dev->pf_pci_address) {
                         dev->is_vf = true;
-                        dev->pf_pci_address = link_basename(devfd, "device/physfn");
-                        if (!dev->pf_pci_address || !pci_address_like(dev->pf_pci_address))
+                        if (!pci_address_like(dev->pf_pci_address))
                                 return broken(s, "infiniband", name, "device/physfn",
                                               "not a link to a PCI function");
                 }
@@ -360,12 +343,10 @@ static bool chardev_name_ok(const char *name, const char *prefix)
 static int scan_chardev(struct scan *s, int classfd, const char *cls, const char *name,
                         enum crdma_chardev_kind kind)
 {
-        _cleanup_close_ int fd = openat(classfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return broken(s, cls, name, "", "not a directory");
-
+        /* Attributes by path from the class directory: one open each, no
+         * directory fd per char device. */
         _cleanup_free_ char *ibdev = NULL, *devnum = NULL, *port_text = NULL;
-        int r = read_attr(s, fd, cls, name, "ibdev", true, &ibdev);
+        int r = read_class_attr(s, classfd, cls, name, "ibdev", &ibdev);
         if (r < 0)
                 return r;
         struct crdma_device *dev = find_device(s->list, ibdev);
@@ -377,14 +358,14 @@ static int scan_chardev(struct scan *s, int classfd, const char *cls, const char
 
         struct crdma_chardev cd = { .kind = kind };
         snprintf(cd.name, sizeof(cd.name), "%.31s", name); /* length checked by chardev_name_ok */
-        r = read_attr(s, fd, cls, name, "dev", true, &devnum);
+        r = read_class_attr(s, classfd, cls, name, "dev", &devnum);
         if (r < 0)
                 return r;
         if (crdma_parse_devnum(devnum, &cd.major, &cd.minor) < 0)
                 return broken(s, cls, name, "dev", "not \"<major>:<minor>\"");
 
         if (kind != CRDMA_CHARDEV_UVERBS) {
-                r = read_attr(s, fd, cls, name, "port", true, &port_text);
+                r = read_class_attr(s, classfd, cls, name, "port", &port_text);
                 if (r < 0)
                         return r;
                 uint64_t port;
@@ -417,34 +398,32 @@ static int scan_chardev_class(struct scan *s, int sysfd, const char *cls)
 {
         char path[64];
         snprintf(path, sizeof(path), "class/%s", cls);
-        int fd = openat(sysfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fd = openat(sysfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0) {
                 if (errno == ENOENT)
                         return 0; /* module not loaded */
                 return crdma_fail_errno(s->err, errno, "%s/%s: cannot open", s->root, path);
         }
-        _cleanup_closedir_ DIR *d = fdopendir(fd);
-        if (!d) {
-                close(fd);
-                return crdma_fail_oom(s->err);
-        }
-        struct dirent *de;
-        while ((de = readdir(d))) {
-                const char *n = de->d_name;
+        struct crdma_strv names = { 0 };
+        int r = crdma_dir_list(fd, ".", &names);
+        if (r < 0)
+                return crdma_fail_errno(s->err, r, "%s/%s: cannot read", s->root, path);
+        bool verbs = strcmp(cls, "infiniband_verbs") == 0;
+        for (size_t i = 0; i < names.n && r >= 0; i++) {
+                const char *n = names.v[i];
                 enum crdma_chardev_kind kind;
-                if (chardev_name_ok(n, "uverbs") && strcmp(cls, "infiniband_verbs") == 0)
+                if (verbs && chardev_name_ok(n, "uverbs"))
                         kind = CRDMA_CHARDEV_UVERBS;
-                else if (chardev_name_ok(n, "umad") && strcmp(cls, "infiniband_mad") == 0)
+                else if (!verbs && chardev_name_ok(n, "umad"))
                         kind = CRDMA_CHARDEV_UMAD;
-                else if (chardev_name_ok(n, "issm") && strcmp(cls, "infiniband_mad") == 0)
+                else if (!verbs && chardev_name_ok(n, "issm"))
                         kind = CRDMA_CHARDEV_ISSM;
                 else
-                        continue;
-                int r = scan_chardev(s, dirfd(d), cls, n, kind);
-                if (r < 0)
-                        return r;
+                        continue; /* class attributes such as abi_version */
+                r = scan_chardev(s, fd, cls, n, kind);
         }
-        return 0;
+        crdma_strv_clear(&names);
+        return r;
 }
 
 static int chardev_cmp(const void *a, const void *b)
@@ -500,6 +479,39 @@ static void add_netlink_facts(struct crdma_context *ctx, struct crdma_device_lis
         }
 }
 
+static int scan_class_infiniband(struct scan *s, int sysfd)
+{
+        _cleanup_close_ int fd = openat(sysfd, "class/infiniband", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return 0; /* no RDMA on this host */
+                return crdma_fail_errno(s->err, errno, "%s/class/infiniband: cannot open", s->root);
+        }
+        struct crdma_strv names = { 0 };
+        int r = crdma_dir_list(fd, ".", &names);
+        if (r < 0)
+                return crdma_fail_errno(s->err, r, "%s/class/infiniband: cannot read", s->root);
+        struct crdma_device_list *list = s->list;
+        list->devs = calloc(names.n ? names.n : 1, sizeof(*list->devs));
+        if (!list->devs)
+                r = crdma_fail_oom(s->err);
+        /* Counted before each scan so a failure frees what it filled. */
+        for (size_t i = 0; i < names.n && r >= 0; i++)
+                r = scan_device(s, fd, names.v[i], &list->devs[list->n++]);
+        crdma_strv_clear(&names);
+        if (r >= 0 && list->n > 1)
+                qsort(list->devs, list->n, sizeof(*list->devs), device_cmp);
+        return r;
+}
+
+static void sort_chardevs(struct crdma_device_list *list)
+{
+        for (size_t i = 0; i < list->n; i++)
+                if (list->devs[i].n_chardevs > 1)
+                        qsort(list->devs[i].chardevs, list->devs[i].n_chardevs,
+                              sizeof(struct crdma_chardev), chardev_cmp);
+}
+
 int crdma_devices_scan(struct crdma_context *ctx, struct crdma_device_list **out,
                        struct crdma_error **err)
 {
@@ -511,64 +523,29 @@ int crdma_devices_scan(struct crdma_context *ctx, struct crdma_device_list **out
         if (!list)
                 return crdma_fail_oom(err);
 
-        /* Errors are collected here so scan helpers can test "was it fatal". */
+        /* Helpers test "*s->err" to tell a fatal error from a missing
+         * optional file, so they always get an error slot of their own. */
         struct crdma_error *local = NULL;
         struct scan s = { ctx, crdma_context_root_path(ctx, CRDMA_ROOT_SYSFS), list, &local };
-        int r = 0;
 
-        int classfd = openat(sysfd, "class/infiniband", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (classfd < 0 && errno != ENOENT) {
-                r = crdma_fail_errno(s.err, errno, "%s/class/infiniband: cannot open", s.root);
-                goto out;
-        }
-        if (classfd >= 0) {
-                DIR *d = fdopendir(classfd);
-                if (!d) {
-                        close(classfd);
-                        r = crdma_fail_oom(s.err);
-                        goto out;
-                }
-                struct dirent *de;
-                while (r >= 0 && (de = readdir(d))) {
-                        if (de->d_name[0] == '.')
-                                continue;
-                        struct crdma_device *grown = realloc(list->devs, (list->n + 1) * sizeof(*grown));
-                        if (!grown) {
-                                r = crdma_fail_oom(s.err);
-                                break;
-                        }
-                        list->devs = grown;
-                        /* Counted before the scan so a failure frees it. */
-                        r = scan_device(&s, dirfd(d), de->d_name, &list->devs[list->n++]);
-                }
-                closedir(d);
-                if (r < 0)
-                        goto out;
-        }
-        if (list->n > 1)
-                qsort(list->devs, list->n, sizeof(*list->devs), device_cmp);
-
-        r = scan_chardev_class(&s, sysfd, "infiniband_verbs");
+        int r = scan_class_infiniband(&s, sysfd);
+        if (r >= 0)
+                r = scan_chardev_class(&s, sysfd, "infiniband_verbs");
         if (r >= 0)
                 r = scan_chardev_class(&s, sysfd, "infiniband_mad");
         if (r >= 0)
                 r = scan_rdma_cm(&s, sysfd);
-        if (r < 0)
-                goto out;
-        for (size_t i = 0; i < list->n; i++)
-                if (list->devs[i].n_chardevs > 1)
-                        qsort(list->devs[i].chardevs, list->devs[i].n_chardevs,
-                              sizeof(struct crdma_chardev), chardev_cmp);
-
+        if (r < 0) {
+                if (err && !*err)
+                        *err = local;
+                else
+                        crdma_error_free(local);
+                return r;
+        }
+        sort_chardevs(list);
         add_netlink_facts(ctx, list);
         *out = TAKE_PTR(list);
         return 0;
-out:
-        if (err)
-                *err = local;
-        else
-                crdma_error_free(local);
-        return r;
 }
 
 /* ----------------------------------------------------------- accessors */

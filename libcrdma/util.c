@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -52,18 +53,34 @@ int crdma_read_text_at(int dirfd, const char *path, size_t max, char **out)
         _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
-        char *text = NULL;
+        /* sysfs hands out a whole attribute in one read, so a read that does
+         * not fill the buffer is the end: no second read() per attribute. */
+        char text[CRDMA_TEXT_MAX + 1];
+        if (max > CRDMA_TEXT_MAX)
+                max = CRDMA_TEXT_MAX;
         size_t len = 0;
-        int r = crdma_read_fd(fd, max, &text, &len);
-        if (r < 0)
-                return r;
-        if (memchr(text, '\0', len)) {
-                free(text);
-                return -EINVAL;
+        for (;;) {
+                ssize_t r = read(fd, text + len, max + 1 - len);
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                len += (size_t) r;
+                if (len > max)
+                        return -EFBIG;
+                if (r == 0 || len < max)
+                        break;
         }
+        text[len] = '\0';
+        if (memchr(text, '\0', len))
+                return -EINVAL;
         while (len > 0 && text[len - 1] == '\n')
                 text[--len] = '\0';
-        *out = text;
+        char *copy = strdup(text);
+        if (!copy)
+                return -ENOMEM;
+        *out = copy;
         return 0;
 }
 
@@ -207,4 +224,56 @@ void crdma_format_limit(uint64_t v, const char *unlimited, char *buf, size_t len
                 snprintf(buf, len, "%s", unlimited);
         else
                 snprintf(buf, len, "%" PRIu64, v);
+}
+
+/* getdents64 straight into a buffer: readdir() would add an fcntl and an
+ * allocation per directory, which shows at hundreds of devices. */
+static int for_each_entry(int dirfd, const char *path, struct crdma_strv *names, unsigned *count)
+{
+        _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        char buf[16384] __attribute__((aligned(8)));
+        for (;;) {
+                long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+                if (n < 0)
+                        return -errno;
+                if (n == 0)
+                        return 0;
+                for (long off = 0; off < n;) {
+                        /* struct linux_dirent64: ino, off, reclen, type, name */
+                        unsigned short reclen;
+                        memcpy(&reclen, buf + off + 16, sizeof(reclen));
+                        const char *name = buf + off + 19;
+                        off += reclen;
+                        if (name[0] == '.')
+                                continue; /* ".", "..", and hidden placeholders */
+                        if (count)
+                                (*count)++;
+                        if (names && crdma_strv_push(names, name) < 0)
+                                return -ENOMEM;
+                }
+        }
+}
+
+int crdma_dir_list(int dirfd, const char *path, struct crdma_strv *names)
+{
+        struct crdma_strv sv = { 0 };
+        int r = for_each_entry(dirfd, path, &sv, NULL);
+        if (r < 0) {
+                crdma_strv_clear(&sv);
+                return r;
+        }
+        *names = sv;
+        return 0;
+}
+
+int crdma_dir_count(int dirfd, const char *path, unsigned *count)
+{
+        unsigned n = 0;
+        int r = for_each_entry(dirfd, path, NULL, &n);
+        if (r < 0)
+                return r;
+        *count = n;
+        return 0;
 }

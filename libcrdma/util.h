@@ -6,8 +6,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define CRDMA_TEXT_MAX 4096 /* a sysfs attribute is at most a page */
+
 /* Read a small text file relative to `dirfd` into a NUL-terminated string
- * with the trailing newline removed.  Fails with -EFBIG past `max` bytes. */
+ * with the trailing newline removed.  Fails with -EFBIG past `max` bytes
+ * (at most CRDMA_TEXT_MAX). */
 int crdma_read_text_at(int dirfd, const char *path, size_t max, char **out);
 
 /* Read everything from `fd` (up to `max` bytes; -EFBIG past it). */
@@ -38,6 +41,11 @@ struct crdma_strv {
 int crdma_strv_push(struct crdma_strv *sv, const char *s);
 bool crdma_strv_contains(const struct crdma_strv *sv, const char *s);
 void crdma_strv_clear(struct crdma_strv *sv);
+
+/* Names in a directory, skipping those that start with '.': ".", ".." and
+ * the ".keep" placeholders of test trees (sysfs has no such names). */
+int crdma_dir_list(int dirfd, const char *path, struct crdma_strv *names);
+int crdma_dir_count(int dirfd, const char *path, unsigned *count);
 
 /* Format a byte count as crdma prints memlock ("1073741824" or "unlimited"). */
 void crdma_format_limit(uint64_t v, const char *unlimited, char *buf, size_t len);
