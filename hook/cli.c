@@ -30,6 +30,7 @@ static void log_to_stderr(enum crdma_log_level level, const char *message, void 
         (void) userdata;
         const char *tag = level <= CRDMA_LOG_ERROR     ? "error"
                           : level <= CRDMA_LOG_WARNING ? "warning"
+                          : level <= CRDMA_LOG_INFO    ? "info"
                                                        : "debug";
         fprintf(stderr, "crdma-hook: %s: %s\n", tag, message);
 }
@@ -64,4 +65,13 @@ void cli_close(struct cli *cli)
         crdma_context_free(cli->ctx);
         cli->ctx = NULL;
         oci_annotations_clear(&cli->annotations);
+}
+
+void cli_print_json(const char *json)
+{
+        size_t len = strlen(json);
+        /* yajl's pretty printer may end with a newline of its own. */
+        fputs(json, stdout);
+        if (len == 0 || json[len - 1] != '\n')
+                fputc('\n', stdout);
 }

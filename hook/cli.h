@@ -42,6 +42,9 @@ void cli_close(struct cli *cli);
 int cli_fail(struct crdma_error *err);
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Print a JSON document on stdout with exactly one final newline. */
+void cli_print_json(const char *json);
+
 int cli_devices(struct cli *cli);
 int cli_plan(struct cli *cli);
 int cli_policy(struct cli *cli);

@@ -100,7 +100,7 @@ int cli_devices(struct cli *cli)
                         crdma_device_list_free(list);
                         return cli_fail(err);
                 }
-                printf("%s\n", json);
+                cli_print_json(json);
                 free(json);
         } else {
                 print_table(list);

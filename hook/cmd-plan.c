@@ -79,7 +79,7 @@ int cli_plan(struct cli *cli)
                 status = cli_fail(err);
                 goto out;
         }
-        printf("%s\n", json);
+        cli_print_json(json);
 out:
         free(json);
         crdma_plan_free(plan);
@@ -102,7 +102,7 @@ int cli_policy(struct cli *cli)
                 crdma_policy_free(policy);
                 return cli_fail(err);
         }
-        printf("%s\n", json);
+        cli_print_json(json);
         free(json);
         crdma_policy_free(policy);
         return CLI_EXIT_OK;

@@ -79,7 +79,11 @@ int main(int argc, char **argv)
         opterr = 0;
         while ((c = getopt_long(argc, argv, "ha:", options, NULL)) >= 0) {
                 switch (c) {
-                case OPT_POLICY: cli.policy = optarg; break;
+                case OPT_POLICY:
+                        if (!optarg[0])
+                                return cli_usage_error("--policy: empty file name");
+                        cli.policy = optarg;
+                        break;
                 case OPT_SYSFS: cli.root[CRDMA_ROOT_SYSFS] = optarg; break;
                 case OPT_DEV: cli.root[CRDMA_ROOT_DEV] = optarg; break;
                 case OPT_CGROUP: cli.root[CRDMA_ROOT_CGROUP] = optarg; break;

@@ -17,11 +17,11 @@ static const char *const default_root[CRDMA_ROOT_COUNT] = {
         [CRDMA_ROOT_PROC] = "/proc",
 };
 
-static const char *const root_option[CRDMA_ROOT_COUNT] = {
-        [CRDMA_ROOT_SYSFS] = "--sysfs-root",
-        [CRDMA_ROOT_DEV] = "--dev-root",
-        [CRDMA_ROOT_CGROUP] = "--cgroup-root",
-        [CRDMA_ROOT_PROC] = "--proc-root",
+static const char *const root_name[CRDMA_ROOT_COUNT] = {
+        [CRDMA_ROOT_SYSFS] = "sysfs root",
+        [CRDMA_ROOT_DEV] = "dev root",
+        [CRDMA_ROOT_CGROUP] = "cgroup root",
+        [CRDMA_ROOT_PROC] = "proc root",
 };
 
 const char *crdma_version(void)
@@ -75,7 +75,7 @@ static int open_root(enum crdma_root root, const char *path, struct crdma_error 
         int fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return crdma_fail_errno(err, errno, "%s %s: cannot open the directory",
-                                        root_option[root], path);
+                                        root_name[root], path);
         return fd;
 }
 
@@ -130,7 +130,7 @@ int crdma_context_set_policy_path(struct crdma_context *ctx, const char *path,
         char *copy = NULL;
         if (path) {
                 if (path[0] == '\0')
-                        return crdma_fail(err, EINVAL, "--policy: empty file name");
+                        return crdma_fail(err, EINVAL, "policy file: empty name");
                 copy = strdup(path);
                 if (!copy)
                         return crdma_fail_oom(err);

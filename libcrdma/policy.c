@@ -273,8 +273,10 @@ static int parse_top(struct parser *ps, yajl_val root)
                 const char *k = YAJL_GET_OBJECT(root)->keys[i];
                 yajl_val v = YAJL_GET_OBJECT(root)->values[i];
                 if (strcmp(k, "version") == 0) {
-                        uint64_t ver;
-                        r = get_integer(ps, v, "version", 1, 1, &ver);
+                        const char *t = number_text(v);
+                        if (!t || strcmp(t, "1") != 0)
+                                r = bad(ps, "version", "must be 1 (the only policy format so far)",
+                                        NULL);
                         have_version = true;
                 } else if (strcmp(k, "devices") == 0) {
                         r = parse_devices(ps, v);

@@ -274,7 +274,7 @@ static void test_bad_root(void **state)
         assert_int_equal(crdma_context_new(&ctx, NULL), 0);
         assert_int_equal(crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS, "/nonexistent/sys", &err), -ENOENT);
         assert_string_equal(crdma_error_message(err),
-                            "--sysfs-root /nonexistent/sys: cannot open the directory: No such file or directory");
+                            "sysfs root /nonexistent/sys: cannot open the directory: No such file or directory");
         crdma_error_free(err);
         crdma_context_free(ctx);
 }

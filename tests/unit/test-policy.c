@@ -147,9 +147,10 @@ static void test_structure_errors(void **state)
         bad("[]", "must be a JSON object");
         bad("1", "must be a JSON object");
         bad("{}", "\"version\": is missing");
-        bad("{\"version\":2}", "\"version\": is too large");
-        bad("{\"version\":0}", "\"version\": is too small");
-        bad("{\"version\":\"1\"}", "\"version\": must be an integer");
+        bad("{\"version\":2}", "\"version\": must be 1");
+        bad("{\"version\":0}", "\"version\": must be 1");
+        bad("{\"version\":1.0}", "\"version\": must be 1");
+        bad("{\"version\":\"1\"}", "\"version\": must be 1");
         bad("{\"version\":1,\"version\":1}", "\"version\": given twice");
         bad("{\"version\":1,\"device\":[]}", "\"device\": unknown key");
         bad("{\"version\":1,\"Devices\":[]}", "\"Devices\": unknown key");
