@@ -103,10 +103,8 @@ int main(int argc, char **argv)
                                                "see crdma-hook --help", argv[optind - 1]);
                 }
         }
-        if (optind >= argc) {
-                usage(stderr);
-                return CLI_EXIT_USAGE;
-        }
+        if (optind >= argc)
+                return cli_usage_error("no command given; see crdma-hook --help");
 
         const char *name = argv[optind];
         for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {

@@ -1,0 +1,352 @@
+# shellcheck shell=bash
+# tests/vm/lib.sh — helpers for the VM scenarios. A scenario starts with
+#
+#   #!/usr/bin/env bash
+#   # NN-name: what it proves
+#   # vm-timeout: 120                      (optional, seconds; default 180)
+#   # shellcheck source=tests/vm/lib.sh
+#   . "${BASH_SOURCE[0]%/*}/../lib.sh"
+#
+# and runs as root inside the VM (tests/vm/guest-init.sh), with cgroup2 on /sys/fs/cgroup,
+# tmpfs on /tmp /run /dev/shm, devpts, veth0/veth1 and rxe0 (on veth0) / rxe1 (on veth1).
+# Exit 0 pass, 77 skip (`skip`), anything else fail (`fail`, or any failing command: set -e).
+#
+# Environment from the harness: CRDMA_REPO, CRDMA_BUILD_DIR, CRDMA_HOOK (the hook's path in
+# the build dir, maybe not built yet), CRDMA_VM_TOOLS (dir with crdma-vm-open), CRDMA_SCENARIO,
+# CRDMA_ARTIFACTS (a dir in the run directory for files worth keeping; kept with --keep).
+set -euo pipefail
+
+if [[ -z ${CRDMA_ARTIFACTS:-} || $$ == 1 ]]; then
+	echo "lib.sh: scenarios run inside the VM: use tests/vm/run" >&2
+	exit 2
+fi
+
+# A scratch dir on the guest's tmpfs, one per scenario. Containers live here.
+WORK=$(mktemp -d "/tmp/${CRDMA_SCENARIO:-scenario}.XXXXXX")
+export WORK
+# The guest has IPs on the veth pair once a scenario calls `veth_ips`.
+VETH0_IP=192.168.77.1
+VETH1_IP=192.168.77.2
+
+# ------------------------------------------------------------------ reporting
+step() { printf '\n== %s\n' "$*"; }
+note() { printf '   %s\n' "$*"; }
+ok() { printf 'ok: %s\n' "$*"; }
+fail() {
+	printf 'FAIL: %s\n' "$*"
+	exit 1
+}
+skip() {
+	printf 'SKIP: %s\n' "$*"
+	exit 77
+}
+
+# assert_eq EXPECTED ACTUAL WHAT
+assert_eq() {
+	if [[ $1 == "$2" ]]; then
+		ok "$3: '$2'"
+	else
+		fail "$3: expected '$1', got '$2'"
+	fi
+}
+# assert_contains TEXT NEEDLE WHAT  (fixed string)
+assert_contains() {
+	if [[ $1 == *"$2"* ]]; then
+		ok "$3: contains '$2'"
+	else
+		printf '%s\n' "--- text searched:" "$1" "---"
+		fail "$3: no '$2' in the text above"
+	fi
+}
+# assert_not_contains TEXT NEEDLE WHAT
+assert_not_contains() {
+	if [[ $1 != *"$2"* ]]; then
+		ok "$3: no '$2'"
+	else
+		printf '%s\n' "--- text searched:" "$1" "---"
+		fail "$3: unexpected '$2' in the text above"
+	fi
+}
+# assert_match TEXT ERE WHAT  (bash =~, extended regex, anywhere in TEXT)
+assert_match() {
+	if [[ $1 =~ $2 ]]; then
+		ok "$3: matches /$2/"
+	else
+		printf '%s\n' "--- text searched:" "$1" "---"
+		fail "$3: does not match /$2/"
+	fi
+}
+
+# capture CMD...: run CMD, its stdout+stderr in $OUT, its exit status in $RC, never exits.
+OUT= RC=0
+capture() {
+	local e=0
+	[[ $- == *e* ]] && e=1
+	set +e
+	OUT=$("$@" 2>&1)
+	RC=$?
+	((e)) && set -e
+	return 0
+}
+# show: print the last capture, indented
+show() { printf '%s\n' "$OUT" | sed 's/^/   | /'; }
+
+need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || skip "$c is not installed on the host"
+	done
+}
+# need_hook: skip (77) while crdma-hook is not built yet
+need_hook() {
+	[[ -x $CRDMA_HOOK ]] || skip "crdma-hook not built yet: $CRDMA_HOOK does not exist (build with meson, or pass --build-dir)"
+}
+
+# wait_for FILE ERE SECONDS: wait until FILE has a line matching ERE
+wait_for() {
+	local i
+	for ((i = 0; i < $3 * 5; i++)); do
+		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.2
+	done
+	printf '%s\n' "--- $1:"
+	cat "$1" 2>/dev/null || true
+	fail "waited $3 s for /$2/ in $1"
+}
+
+# ------------------------------------------------------------------ host facts
+# dev_numbers PATH -> "TYPE MAJOR MINOR MODE" of a device node (type c or b, mode octal)
+dev_numbers() {
+	local t maj min mode
+	[[ -c $1 || -b $1 ]] || return 1
+	read -r t maj min mode < <(stat -c '%F %t %T %a' "$1" | sed 's/^character special file/c/; s/^block special file/b/')
+	echo "$t $((16#$maj)) $((16#$min)) $mode"
+}
+# gid_index RDMADEV IPV4 -> the GID table index holding ::ffff:IPV4 (RoCE v2), port 1
+gid_index() {
+	local want f gid
+	want=$(printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x' ${2//./ })
+	for f in /sys/class/infiniband/"$1"/ports/1/gids/*; do
+		read -r gid <"$f" || continue
+		if [[ $gid == "$want" ]]; then
+			echo "${f##*/}"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# ------------------------------------------------------------------ rootfs and bundles
+# make_rootfs DIR: a minimal rootfs that runs the host's programs. bin/sbin/lib* are the
+# host's symlinks into usr (merged /usr) or bind mounts (see host_dir_binds); /usr is
+# bind-mounted read-only by oci_bundle / podman_run; /etc gets copies of the few files the
+# programs read (libibverbs.d names the verbs providers).
+make_rootfs() {
+	local r=$1 d f
+	mkdir -p "$r"/{proc,sys,dev,tmp,run,root,mnt,usr,etc,var/tmp}
+	chmod 1777 "$r/tmp" "$r/var/tmp"
+	for d in bin sbin lib lib32 lib64 libx32; do
+		if [[ -L /$d ]]; then
+			ln -sfn "$(readlink "/$d")" "$r/$d"
+		elif [[ -d /$d ]]; then
+			mkdir -p "$r/$d"
+		fi
+	done
+	for f in passwd group nsswitch.conf ld.so.cache ld.so.conf ld.so.conf.d hosts \
+		libibverbs.d rdma alternatives; do
+		[[ -e /etc/$f ]] && cp -a "/etc/$f" "$r/etc/"
+	done
+	return 0
+}
+# host_dir_binds: the host dirs a make_rootfs rootfs needs bind-mounted (read-only)
+host_dir_binds() {
+	local d
+	echo /usr
+	for d in bin sbin lib lib32 lib64 libx32; do
+		[[ -d /$d && ! -L /$d ]] && echo "/$d"
+	done
+	return 0
+}
+
+# oci_bundle DIR [OPTION]... -- CMD...
+# Writes DIR/config.json (from `runc spec`) and DIR/rootfs (make_rootfs) for runc and crun:
+#   --annotation KEY=VALUE   add an annotation
+#   --hook STAGE 'PATH ARG...'  add a hook (args[0] = PATH's basename, then ARGs; split on
+#                            blanks); env PATH=/usr/sbin:/usr/bin:/sbin:/bin
+#   --device PATH            add PATH to linux.devices (type, numbers, mode from the host node)
+#   --allow PATH             add an allow rule (rwm) for PATH's device to linux.resources.devices
+#   --rdma-dev N             both of the above for /dev/infiniband/uverbsN
+#   --rdma-cm                both of the above for /dev/infiniband/rdma_cm
+#   --memlock BYTES|unlimited   process.rlimits RLIMIT_MEMLOCK (soft = hard)
+#   --host-net               no network namespace (share the guest's veth pair and IPs)
+#   --cgroup PATH            linux.cgroupsPath (default /crdma-vm/<basename DIR>)
+#   --env KEY=VALUE          add to process.env
+#   --jq FILTER              any other edit, applied last (jq filter on the config)
+# The container's cgroup is /sys/fs/cgroup/<cgroupsPath>. config.json is also copied to
+# $CRDMA_ARTIFACTS/<basename DIR>.config.json.
+oci_bundle() {
+	local dir=$1 name filter cg stage path t maj min mode memlock= d
+	shift
+	name=$(basename "$dir")
+	cg=/crdma-vm/$name
+	local -a jqargs=() extra=() cmd=()
+	filter='.process.terminal = false | .hostname = $name
+		| .root = {path: "rootfs", readonly: true}'
+	local n=0
+	while (($#)); do
+		case $1 in
+		--annotation)
+			jqargs+=(--arg "a$n" "$2")
+			filter+=" | .annotations[\$a$n | sub(\"=.*\"; \"\")] = (\$a$n | sub(\"^[^=]*=\"; \"\"))"
+			shift 2
+			;;
+		--hook)
+			stage=$2
+			read -ra t <<<"$3"
+			path=${t[0]}
+			jqargs+=(--arg "s$n" "$stage" --arg "p$n" "$path" --argjson "h$n" "$(jq -cn '$ARGS.positional' --args "$(basename "$path")" "${t[@]:1}")")
+			filter+=" | .hooks[\$s$n] += [{path: \$p$n, args: \$h$n, env: [\"PATH=/usr/sbin:/usr/bin:/sbin:/bin\"]}]"
+			shift 3
+			;;
+		--device | --allow)
+			[[ -c $2 || -b $2 ]] || fail "oci_bundle $1 $2: not a device node in the guest"
+			read -r t maj min mode < <(dev_numbers "$2")
+			if [[ $1 == --device ]]; then
+				filter+=" | .linux.devices += [{type: \"$t\", path: \"$2\", major: $maj, minor: $min, fileMode: $((8#$mode)), uid: 0, gid: 0}]"
+			else
+				filter+=" | .linux.resources.devices += [{allow: true, type: \"$t\", major: $maj, minor: $min, access: \"rwm\"}]"
+			fi
+			shift 2
+			;;
+		--rdma-dev)
+			set -- --device "/dev/infiniband/uverbs$2" --allow "/dev/infiniband/uverbs$2" "${@:3}"
+			continue
+			;;
+		--rdma-cm)
+			set -- --device /dev/infiniband/rdma_cm --allow /dev/infiniband/rdma_cm "${@:2}"
+			continue
+			;;
+		--memlock)
+			if [[ $2 == unlimited ]]; then memlock='"@UINT64_MAX@"'; else memlock=$2; fi
+			filter+=" | .process.rlimits = ([.process.rlimits[]? | select(.type != \"RLIMIT_MEMLOCK\")] + [{type: \"RLIMIT_MEMLOCK\", soft: $memlock, hard: $memlock}])"
+			shift 2
+			;;
+		--host-net)
+			filter+=' | .linux.namespaces |= map(select(.type != "network"))'
+			shift
+			;;
+		--cgroup)
+			cg=$2
+			shift 2
+			;;
+		--env)
+			jqargs+=(--arg "e$n" "$2")
+			filter+=" | .process.env += [\$e$n]"
+			shift 2
+			;;
+		--jq)
+			extra+=("$2")
+			shift 2
+			;;
+		--)
+			shift
+			cmd=("$@")
+			break
+			;;
+		*) fail "oci_bundle: unknown option $1" ;;
+		esac
+		n=$((n + 1))
+	done
+	((${#cmd[@]})) || fail "oci_bundle: no command (oci_bundle DIR [OPTION]... -- CMD...)"
+	for d in $(host_dir_binds); do
+		filter+=" | .mounts += [{destination: \"$d\", type: \"bind\", source: \"$d\", options: [\"rbind\", \"ro\", \"nosuid\", \"nodev\"]}]"
+	done
+	filter+=' | .linux.cgroupsPath = $cg | .process.args = $cmd'
+	for t in "${extra[@]}"; do filter+=" | ($t)"; done
+
+	mkdir -p "$dir"
+	[[ -d $dir/rootfs ]] || make_rootfs "$dir/rootfs"
+	rm -f "$dir/config.json"
+	runc spec --bundle "$dir"
+	jq --arg name "$name" --arg cg "$cg" --argjson cmd "$(jq -cn '$ARGS.positional' --args "${cmd[@]}")" \
+		"${jqargs[@]}" "$filter" "$dir/config.json" >"$dir/config.json.new"
+	sed -i 's/"@UINT64_MAX@"/18446744073709551615/g' "$dir/config.json.new"
+	mv "$dir/config.json.new" "$dir/config.json"
+	cp "$dir/config.json" "$CRDMA_ARTIFACTS/$name.config.json"
+}
+
+# ------------------------------------------------------------------ runtimes
+CONTAINERS=() # "runtime name" pairs, deleted at exit
+# run_oci RUNTIME NAME BUNDLE: run the container in the foreground (stdio passed through);
+# returns its exit status (or the runtime's, when it could not start it).
+run_oci() {
+	CONTAINERS+=("$1 $2")
+	"$1" run --bundle "$3" "$2" </dev/null
+}
+run_crun() { run_oci crun "$@"; }
+run_runc() { run_oci runc "$@"; }
+# start_oci RUNTIME NAME BUNDLE LOG: run it in the background, output to LOG; $! is in BG_PID
+BG_PID=
+start_oci() {
+	CONTAINERS+=("$1 $2")
+	"$1" run --bundle "$3" "$2" </dev/null >"$4" 2>&1 &
+	BG_PID=$!
+}
+# container_pid RUNTIME NAME: the container's init pid (as the guest sees it)
+container_pid() { "$1" state "$2" | jq -r .pid; }
+
+# ------------------------------------------------------------------ podman
+# Storage on the guest's tmpfs (the overlay root cannot hold overlay storage), no network,
+# cgroupfs, events to a file; conmon's /dev/log stall avoided by not using --log-level debug.
+PODMAN_ROOTFS=$WORK/podman-rootfs
+podman_global=(--root "$WORK/podman/root" --runroot /run/crdma-vm-podman/"${CRDMA_SCENARIO:-x}"
+	--cgroup-manager cgroupfs --events-backend file --storage-driver overlay)
+# podman_run [--runtime crun|runc] [--hooks-dir DIR] [RUN-OPTION]... -- CMD...
+# `podman run --rm --network none RUN-OPTION... -v /usr:/usr:ro --rootfs $PODMAN_ROOTFS CMD`
+podman_run() {
+	local -a g=("${podman_global[@]}") opts=() cmd=()
+	local d
+	while (($#)); do
+		case $1 in
+		--runtime | --hooks-dir)
+			g+=("$1" "$2")
+			shift 2
+			;;
+		--)
+			shift
+			cmd=("$@")
+			break
+			;;
+		*)
+			opts+=("$1")
+			shift
+			;;
+		esac
+	done
+	((${#cmd[@]})) || fail "podman_run: no command (podman_run [OPTION]... -- CMD...)"
+	[[ -d $PODMAN_ROOTFS ]] || make_rootfs "$PODMAN_ROOTFS"
+	for d in $(host_dir_binds); do opts+=(-v "$d:$d:ro"); done
+	podman "${g[@]}" run --rm --network none "${opts[@]}" --rootfs "$PODMAN_ROOTFS" "${cmd[@]}" </dev/null
+}
+# podman_cmd ARGS...: any other podman command with the same storage (ps, inspect, ...)
+podman_cmd() { podman "${podman_global[@]}" "$@"; }
+
+# ------------------------------------------------------------------ network
+# veth_ips: 192.168.77.1/24 on veth0 (rxe0) and .2/24 on veth1 (rxe1); idempotent.
+veth_ips() {
+	ip addr replace "$VETH0_IP/24" dev veth0
+	ip addr replace "$VETH1_IP/24" dev veth1
+}
+
+# ------------------------------------------------------------------ cleanup
+lib_cleanup() {
+	local c rt name
+	for c in "${CONTAINERS[@]}"; do
+		read -r rt name <<<"$c"
+		"$rt" delete -f "$name" >/dev/null 2>&1 || true
+	done
+	if [[ -d $WORK/podman ]]; then
+		podman_cmd rm -af -t 0 >/dev/null 2>&1 || true
+	fi
+}
+trap lib_cleanup EXIT
