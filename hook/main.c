@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "c->h"
+#include "cli.h"
 
 static void usage(FILE *f)
 {
@@ -70,7 +70,7 @@ static const struct command {
         { "policy", cli_policy, 0 },
 };
 
-static int run(int argc, char **argv, struct cli *c)
+static int run(int argc, char **argv, struct cli *cli)
 {
         unsigned given = 0;
         int c;
@@ -81,22 +81,22 @@ static int run(int argc, char **argv, struct cli *c)
                 case OPT_POLICY:
                         if (!optarg[0])
                                 return cli_usage_error("--policy: empty file name");
-                        c->policy = optarg;
+                        cli->policy = optarg;
                         break;
-                case OPT_SYSFS: c->root[CRDMA_ROOT_SYSFS] = optarg; break;
-                case OPT_DEV: c->root[CRDMA_ROOT_DEV] = optarg; break;
-                case OPT_CGROUP: c->root[CRDMA_ROOT_CGROUP] = optarg; break;
-                case OPT_PROC: c->root[CRDMA_ROOT_PROC] = optarg; break;
-                case OPT_DEBUG: c->debug = true; break;
+                case OPT_SYSFS: cli->root[CRDMA_ROOT_SYSFS] = optarg; break;
+                case OPT_DEV: cli->root[CRDMA_ROOT_DEV] = optarg; break;
+                case OPT_CGROUP: cli->root[CRDMA_ROOT_CGROUP] = optarg; break;
+                case OPT_PROC: cli->root[CRDMA_ROOT_PROC] = optarg; break;
+                case OPT_DEBUG: cli->debug = true; break;
                 case 'h': usage(stdout); return CLI_EXIT_OK;
                 case OPT_VERSION: printf("crdma-hook %s\n", crdma_version()); return CLI_EXIT_OK;
-                case OPT_JSON: c->json = true; given |= CLI_OPT_JSON; break;
+                case OPT_JSON: cli->json = true; given |= CLI_OPT_JSON; break;
                 case 'a':
                         given |= CLI_OPT_ANNOTATION;
-                        if (cli_add_annotation(c, optarg) < 0)
+                        if (cli_add_annotation(cli, optarg) < 0)
                                 return cli_usage_error("--annotation %s: expected KEY=VALUE", optarg);
                         break;
-                case OPT_CONFIG: c->config = optarg; given |= CLI_OPT_CONFIG; break;
+                case OPT_CONFIG: cli->config = optarg; given |= CLI_OPT_CONFIG; break;
                 default:
                         return cli_usage_error("%s: unknown option or missing argument; "
                                                "see crdma-hook --help", argv[optind - 1]);
@@ -112,11 +112,11 @@ static int run(int argc, char **argv, struct cli *c)
                 if (given & ~commands[i].options)
                         return cli_usage_error("%s: an option given does not apply to this "
                                                "command; see crdma-hook --help", name);
-                c->args = argv + optind + 1;
-                c->n_args = (size_t) (argc - optind - 1);
-                int r = cli_open(c);
+                cli->args = argv + optind + 1;
+                cli->n_args = (size_t) (argc - optind - 1);
+                int r = cli_open(cli);
                 if (r == CLI_EXIT_OK)
-                        r = commands[i].run(c);
+                        r = commands[i].run(cli);
                 return r;
         }
         return cli_usage_error("%s: unknown command; see crdma-hook --help", name);
