@@ -287,13 +287,15 @@ static int scan_device(struct scan *s, int classfd, const char *name, struct crd
                 return broken(s, "infiniband", name, "node_guid",
                               "not a GUID (xxxx:xxxx:xxxx:xxxx)");
 
-        r = read_attr(s, devfd, "infiniband", name, "parent", false, &dev->parent_netdev);
-        if (r < 0 && *s->err)
-                return r;
-
-        /* The parent bus device: PCI address, driver, SR-IOV role. */
+        /* The parent bus device: PCI address, driver, SR-IOV role.  Only
+         * software devices (rxe, siw) have none, and they name their netdev
+         * in `parent` instead. */
         _cleanup_free_ char *bus_dev = link_basename(devfd, "device");
-        if (bus_dev) {
+        if (!bus_dev) {
+                r = read_attr(s, devfd, "infiniband", name, "parent", false, &dev->parent_netdev);
+                if (r < 0 && *s->err)
+                        return r;
+        } else {
                 if (pci_address_like(bus_dev))
                         dev->pci_address = TAKE_PTR(bus_dev);
                 dev->driver = link_basename(devfd, "device/driver");

@@ -290,6 +290,12 @@ static void test_load(void **state)
         assert_int_equal(crdma_policy_load(ctx, &p, &err), -EISDIR);
         crdma_error_free(err);
 
+        /* The shipped example (data/policy.json) is the built-in policy. */
+        assert_int_equal(crdma_context_set_policy_path(ctx, CRDMA_TEST_DATA "/../../data/policy.json", NULL), 0);
+        assert_int_equal(crdma_policy_load(ctx, &p, NULL), 0);
+        assert_builtin(p);
+        crdma_policy_free(p);
+
         write_file("good.json", design_example);
         snprintf(path, sizeof(path), "%s/good.json", tmpdir);
         assert_int_equal(crdma_context_set_policy_path(ctx, path, NULL), 0);
