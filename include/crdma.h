@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -191,6 +192,13 @@ struct crdma_kv {
 int crdma_request_from_annotations(const struct crdma_kv *annotations, size_t n,
                                    struct crdma_request **out, struct crdma_error **err);
 void crdma_request_free(struct crdma_request *req);
+/* What was asked: "all" devices, or the names in the order given. */
+bool crdma_request_all_devices(const struct crdma_request *req);
+size_t crdma_request_device_count(const struct crdma_request *req);
+const char *crdma_request_device_name(const struct crdma_request *req, size_t i);
+
+/* io.crdma.netns: shared (default) or exclusive. */
+enum crdma_netns crdma_request_netns(const struct crdma_request *req);
 
 /* -------------------------------------------------------------------- plan */
 
@@ -247,6 +255,33 @@ enum crdma_netns crdma_plan_netns(const struct crdma_plan *plan);
 /* Exclusive mode: switch the host to exclusive netns mode if it is shared
  * (policy netnsMode "exclusive"), else only require it. */
 bool crdma_plan_netns_switch_system(const struct crdma_plan *plan);
+
+/* --------------------------------------------------------------- container */
+
+struct crdma_container;
+
+/* A created, not yet started container: its init process `pid` (as the
+ * caller's pid namespace sees it) and its root filesystem as an absolute path
+ * in the container's mount namespace before pivot_root (OCI: root.path
+ * resolved against the bundle). */
+int crdma_container_new(pid_t pid, const char *rootfs, struct crdma_container **out,
+                        struct crdma_error **err);
+void crdma_container_free(struct crdma_container *c);
+/* The capabilities the container's process will have (OCI
+ * process.capabilities.effective).  Unset: not checked. */
+int crdma_container_set_capabilities(struct crdma_container *c, const char *const *names,
+                                     size_t n, struct crdma_error **err);
+/* The container's seccomp profile denies by default and allows these
+ * syscalls unconditionally.  Unset: no filter. */
+int crdma_container_set_seccomp_allowed(struct crdma_container *c, const char *const *names,
+                                        size_t n, struct crdma_error **err);
+
+/* Apply a plan to a created container (the OCI createRuntime/prestart path):
+ * device nodes in its mount namespace, device-cgroup access, rdma.max,
+ * RLIMIT_MEMLOCK, and the netns moves of exclusive mode.  All or nothing: on
+ * failure, what this call did is undone.  Applying twice is harmless. */
+int crdma_plan_apply(struct crdma_context *ctx, const struct crdma_plan *plan,
+                     const struct crdma_container *container, struct crdma_error **err);
 
 #ifdef __cplusplus
 }

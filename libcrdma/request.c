@@ -242,3 +242,13 @@ int crdma_request_from_annotations(const struct crdma_kv *annotations, size_t n,
         *out = TAKE_PTR(req);
         return 0;
 }
+
+bool crdma_request_all_devices(const struct crdma_request *req) { return req->all_devices; }
+size_t crdma_request_device_count(const struct crdma_request *req) { return req->devices.n; }
+
+const char *crdma_request_device_name(const struct crdma_request *req, size_t i)
+{
+        return i < req->devices.n ? req->devices.v[i] : NULL;
+}
+
+enum crdma_netns crdma_request_netns(const struct crdma_request *req) { return req->netns; }

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* crdma-hook prestart | createRuntime | poststop: the OCI state on stdin. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cleanup.h"
+#include "document.h"
+#include "netns.h"
+#include "state.h"
+#include "util.h"
+
+static int read_state(struct cli *cli, bool need_pid, struct oci_container *c)
+{
+        if (cli->n_args > 0)
+                return cli_usage_error("unexpected argument \"%s\": the OCI state comes on "
+                                       "standard input", cli->args[0]);
+        _cleanup_free_ char *text = NULL;
+        size_t len = 0;
+        int r = crdma_read_fd(STDIN_FILENO, OCI_DOCUMENT_MAX, &text, &len);
+        if (r < 0) {
+                fprintf(stderr, "crdma-hook: error: standard input: cannot read the OCI state: %s\n",
+                        strerror(-r));
+                return CLI_EXIT_SYSTEM;
+        }
+        struct crdma_error *err = NULL;
+        if (oci_container_load(text, len, need_pid, c, &err) < 0)
+                return cli_fail(err);
+        return CLI_EXIT_OK;
+}
+
+/* The request in the container's annotations; *req NULL: nothing asked. */
+static int request_of(struct oci_container *c, struct crdma_request **req)
+{
+        struct crdma_error *err = NULL;
+        if (crdma_request_from_annotations(c->annotations.kv, c->annotations.n, req, &err) < 0)
+                return cli_fail(err);
+        return CLI_EXIT_OK;
+}
+
+static int describe(struct oci_container *oc, struct crdma_container **out, struct crdma_error **err)
+{
+        struct crdma_container *c = NULL;
+        int r = crdma_container_new(oc->pid, oc->rootfs, &c, err);
+        if (r >= 0 && oc->caps_known)
+                r = crdma_container_set_capabilities(c, oc->caps, oc->n_caps, err);
+        if (r >= 0 && oc->seccomp_denies_by_default)
+                r = crdma_container_set_seccomp_allowed(c, oc->seccomp_allowed,
+                                                        oc->n_seccomp_allowed, err);
+        if (r < 0) {
+                crdma_container_free(c);
+                return r;
+        }
+        *out = c;
+        return 0;
+}
+
+int cli_inject(struct cli *cli)
+{
+        struct oci_container oc = { 0 };
+        int status = read_state(cli, true, &oc);
+        if (status != CLI_EXIT_OK)
+                return status;
+
+        struct crdma_request *req = NULL;
+        struct crdma_policy *policy = NULL;
+        struct crdma_device_list *devices = NULL;
+        struct crdma_plan *plan = NULL;
+        struct crdma_container *container = NULL;
+        struct crdma_error *err = NULL;
+
+        status = request_of(&oc, &req);
+        if (status != CLI_EXIT_OK || !req)
+                goto out; /* no io.crdma.* annotation: not ours, exit 0 at once */
+
+        if (crdma_policy_load(cli->ctx, &policy, &err) < 0 ||
+            crdma_devices_scan(cli->ctx, &devices, &err) < 0 ||
+            crdma_plan_new(cli->ctx, req, devices, policy, &plan, &err) < 0 ||
+            describe(&oc, &container, &err) < 0 ||
+            crdma_plan_apply(cli->ctx, plan, container, &err) < 0) {
+                crdma_error_prefix(&err, "container %.64s", oc.id);
+                status = cli_fail(err);
+        }
+out:
+        crdma_container_free(container);
+        crdma_plan_free(plan);
+        crdma_device_list_free(devices);
+        crdma_policy_free(policy);
+        crdma_request_free(req);
+        oci_container_clear(&oc);
+        return status;
+}
+
+/* After the container is gone: the kernel frees its nodes (they live in its
+ * rootfs), its cgroup and its rlimits, and returns moved devices to init_net
+ * when the network namespace dies.  What it does not do: return devices from
+ * a network namespace that outlives the container because a bind mount keeps
+ * it (a pod's namespace under /run/netns).  Poststop never fails a container
+ * that is already gone: problems are reported, the status stays 0 unless the
+ * request itself is invalid. */
+int cli_poststop(struct cli *cli)
+{
+        struct oci_container oc = { 0 };
+        int status = read_state(cli, false, &oc);
+        if (status != CLI_EXIT_OK)
+                return status;
+        struct crdma_request *req = NULL;
+        status = request_of(&oc, &req);
+        if (status != CLI_EXIT_OK || !req || !oc.netns_path ||
+            crdma_request_netns(req) != CRDMA_NETNS_EXCLUSIVE) {
+                crdma_request_free(req);
+                oci_container_clear(&oc);
+                return status;
+        }
+
+        /* The namespace is gone with the container: the kernel returned the
+         * devices itself. */
+        _cleanup_close_ int netns = open(oc.netns_path, O_RDONLY | O_CLOEXEC);
+        if (netns >= 0) {
+                struct crdma_error *err = NULL;
+                size_t n = crdma_request_device_count(req);
+                const char **names = calloc(n ? n : 1, sizeof(*names));
+                for (size_t i = 0; names && i < n; i++)
+                        names[i] = crdma_request_device_name(req, i);
+                if (!names || crdma_netns_return(cli->ctx, netns, names, n, &err) < 0) {
+                        fprintf(stderr, "crdma-hook: warning: container %.64s: %s\n", oc.id,
+                                err ? crdma_error_message(err) : "out of memory");
+                        crdma_error_free(err);
+                }
+                free(names);
+        }
+        crdma_request_free(req);
+        oci_container_clear(&oc);
+        return CLI_EXIT_OK;
+}

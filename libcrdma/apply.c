@@ -1,0 +1,323 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Apply a plan to a created, not yet started container (the OCI
+ * createRuntime/prestart path), all or nothing. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "container.h"
+#include "context.h"
+#include "devcgroup.h"
+#include "devnodes.h"
+#include "error.h"
+#include "netlink.h"
+#include "netns.h"
+#include "plan.h"
+#include "rlimit.h"
+
+struct applied {
+        struct crdma_devnodes_undo *nodes;
+        struct crdma_devcg_undo *devcg;
+        struct crdma_rdma_undo *rdma;
+        struct crdma_rlimit_undo memlock;
+        struct crdma_netns_undo **moves;
+        size_t n_moves;
+};
+
+/* Undo in reverse order; the first undo failure is appended to the error
+ * that caused the rollback, so nothing left behind goes unreported. */
+static void roll_back(struct crdma_context *ctx, struct applied *a, struct crdma_error **err)
+{
+        struct crdma_error *undo_err = NULL;
+        for (size_t i = a->n_moves; i-- > 0;)
+                crdma_netns_undo(ctx, a->moves[i], undo_err ? NULL : &undo_err);
+        crdma_memlock_undo(&a->memlock, undo_err ? NULL : &undo_err);
+        if (a->rdma)
+                crdma_cgroup_rdma_undo(a->rdma, undo_err ? NULL : &undo_err);
+        if (a->devcg)
+                crdma_devcg_undo(a->devcg, undo_err ? NULL : &undo_err);
+        if (a->nodes)
+                crdma_devnodes_undo(a->nodes, undo_err ? NULL : &undo_err);
+        if (undo_err) {
+                crdma_log(ctx, CRDMA_LOG_ERROR, "rolling back: %s", crdma_error_message(undo_err));
+                if (err && *err) {
+                        char *full = NULL;
+                        if (asprintf(&full, "%s; rolling back also failed: %s", (*err)->message,
+                                     crdma_error_message(undo_err)) >= 0) {
+                                free((*err)->message);
+                                (*err)->message = full;
+                        }
+                }
+                crdma_error_free(undo_err);
+        }
+}
+
+static void applied_free(struct applied *a)
+{
+        for (size_t i = 0; i < a->n_moves; i++)
+                crdma_netns_undo_free(a->moves[i]);
+        free(a->moves);
+        crdma_cgroup_rdma_undo_free(a->rdma);
+        crdma_devcg_undo_free(a->devcg);
+        crdma_devnodes_undo_free(a->nodes);
+}
+
+/* Capabilities and seccomp rules cannot be added to a process: refuse when
+ * the plan needs a capability the container will not have. */
+static int check_capabilities(const struct crdma_plan *plan, const struct crdma_container *c,
+                              struct crdma_error **err)
+{
+        if (!c->caps_known)
+                return 0;
+        for (size_t i = 0; i < plan->caps.n; i++)
+                if (!crdma_strv_contains(&c->caps, plan->caps.v[i]))
+                        return crdma_refuse(err, EPERM,
+                                            "capability %s: the plan grants it but the container "
+                                            "is created without it, and a hook cannot add it; use "
+                                            "`crdma-hook edit` before create, or podman's "
+                                            "precreate hook (crdma-hook precreate)",
+                                            plan->caps.v[i]);
+        return 0;
+}
+
+static void warn_seccomp(struct crdma_context *ctx, const struct crdma_plan *plan,
+                         const struct crdma_container *c)
+{
+        if (!c->seccomp_filtered)
+                return;
+        char denied[256] = "";
+        size_t o = 0;
+        for (size_t i = 0; i < plan->n_syscalls; i++) {
+                const char *name = plan->syscalls[i].name;
+                if (crdma_strv_contains(&c->seccomp_allowed, name) || o >= sizeof(denied))
+                        continue;
+                o += (size_t) snprintf(denied + o, sizeof(denied) - o, "%s%s", o ? ", " : "", name);
+        }
+        if (o)
+                crdma_log(ctx, CRDMA_LOG_WARNING,
+                          "the container's seccomp profile does not allow %s, which RDMA stacks "
+                          "(UCX, MPI, NUMA placement) may need; a hook cannot change it: use "
+                          "`crdma-hook edit` or the precreate hook to add them",
+                          denied);
+}
+
+static int pidfd_open_checked(pid_t pid, struct crdma_error **err)
+{
+        long fd = syscall(SYS_pidfd_open, pid, 0);
+        if (fd < 0)
+                return crdma_fail_errno(err, errno, "process %d: cannot pin the container's "
+                                        "process (pidfd_open)", (int) pid);
+        return (int) fd;
+}
+
+static bool still_alive(int pidfd)
+{
+        return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
+}
+
+static int open_ns(struct crdma_context *ctx, pid_t pid, const char *ns, struct stat *st,
+                   struct crdma_error **err)
+{
+        int procfd = crdma_context_root_fd(ctx, CRDMA_ROOT_PROC, err);
+        if (procfd < 0)
+                return procfd;
+        char rel[32];
+        snprintf(rel, sizeof(rel), "%d/ns/%s", (int) pid, ns);
+        int fd = openat(procfd, rel, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, st) < 0) {
+                int e = errno;
+                if (fd >= 0)
+                        close(fd);
+                return crdma_fail_errno(err, e, "%s/%s: cannot open",
+                                        crdma_context_root_path(ctx, CRDMA_ROOT_PROC), rel);
+        }
+        return fd;
+}
+
+/* Exclusive mode: the host must be (or become) exclusive and the container
+ * must have a network namespace of its own.  Returns an fd of that netns. */
+static int prepare_exclusive(struct crdma_context *ctx, const struct crdma_plan *plan, pid_t pid,
+                             struct crdma_error **err)
+{
+        bool shared;
+        int r = crdma_nl_netns_shared(ctx, &shared, err);
+        if (r < 0)
+                return r;
+        if (shared && !plan->netns_switch)
+                return crdma_refuse(err, EOPNOTSUPP,
+                                    "annotation io.crdma.netns=\"exclusive\": the host's RDMA "
+                                    "subsystem is in shared netns mode and the policy keeps it "
+                                    "(netnsMode \"keep\"); set it at boot with \"options ib_core "
+                                    "netns_mode=0\" in /etc/modprobe.d");
+        if (shared) {
+                r = crdma_netns_set_mode(ctx, true, err);
+                if (r < 0)
+                        return r;
+                crdma_log(ctx, CRDMA_LOG_INFO, "switched the host's RDMA netns mode to exclusive");
+        }
+        struct stat own, init;
+        _cleanup_close_ int fd = open_ns(ctx, pid, "net", &own, err);
+        if (fd < 0)
+                return fd;
+        _cleanup_close_ int initfd = open_ns(ctx, 1, "net", &init, err);
+        if (initfd < 0)
+                return initfd;
+        if (own.st_dev == init.st_dev && own.st_ino == init.st_ino)
+                return crdma_refuse(err, EINVAL,
+                                    "annotation io.crdma.netns=\"exclusive\": the container shares "
+                                    "the host's network namespace; exclusive mode moves devices "
+                                    "into a namespace of its own (run it with a network namespace)");
+        return TAKE_FD(fd);
+}
+
+static int apply_devcgroup(struct crdma_context *ctx, const struct crdma_plan *plan,
+                           const struct crdma_cgroup_target *t, struct applied *a,
+                           struct crdma_error **err)
+{
+        _cleanup_free_ struct crdma_devcg_rule *rules = calloc(plan->n_nodes ? plan->n_nodes : 1,
+                                                               sizeof(*rules));
+        if (!rules)
+                return crdma_fail_oom(err);
+        for (size_t i = 0; i < plan->n_nodes; i++)
+                rules[i] = (struct crdma_devcg_rule){ plan->nodes[i].type, plan->nodes[i].major,
+                                                      plan->nodes[i].minor };
+        if (t->mode == CRDMA_CGROUP_V2) {
+                _cleanup_close_ int fd = crdma_cgroup_open(ctx, "", t->path, err);
+                if (fd < 0)
+                        return fd;
+                return crdma_devcg_v2_allow(ctx, fd, t->path, rules, plan->n_nodes, &a->devcg, err);
+        }
+        if (!t->devices_path)
+                return crdma_fail(err, ENOENT, "the container's process is in no v1 devices "
+                                  "cgroup; cannot allow its RDMA devices");
+        _cleanup_close_ int fd = crdma_cgroup_open(ctx, "devices", t->devices_path, err);
+        if (fd < 0)
+                return fd;
+        return crdma_devcg_v1_allow(ctx, fd, t->devices_path, rules, plan->n_nodes, &a->devcg, err);
+}
+
+static int apply_rdma_max(struct crdma_context *ctx, const struct crdma_plan *plan,
+                          const struct crdma_cgroup_target *t, struct applied *a,
+                          struct crdma_error **err)
+{
+        if (!t->rdma_available)
+                return 0; /* checked before anything changed */
+        const char *sub = t->mode == CRDMA_CGROUP_V2 ? "" : "rdma";
+        if (t->mode == CRDMA_CGROUP_V2) {
+                int r = crdma_cgroup_enable_rdma(ctx, t->path, err);
+                if (r < 0)
+                        return r;
+        }
+        _cleanup_close_ int fd = crdma_cgroup_open(ctx, sub, t->path, err);
+        if (fd < 0)
+                return fd;
+        _cleanup_free_ const char **lines = calloc(plan->n_devices ? plan->n_devices : 1,
+                                                   sizeof(*lines));
+        if (!lines)
+                return crdma_fail_oom(err);
+        for (size_t i = 0; i < plan->n_devices; i++)
+                lines[i] = plan->devices[i].rdma_max_line;
+        return crdma_cgroup_rdma_max_set(ctx, fd, t->path, lines, plan->n_devices, &a->rdma, err);
+}
+
+static int apply_moves(struct crdma_context *ctx, const struct crdma_plan *plan, int netns_fd,
+                       struct applied *a, struct crdma_error **err)
+{
+        a->moves = calloc(plan->n_devices ? plan->n_devices : 1, sizeof(*a->moves));
+        if (!a->moves)
+                return crdma_fail_oom(err);
+        for (size_t i = 0; i < plan->n_devices; i++) {
+                int r = crdma_netns_move(ctx, plan->devices[i].name, netns_fd, &a->moves[a->n_moves], err);
+                if (r < 0)
+                        return r;
+                a->n_moves++;
+        }
+        return 0;
+}
+
+static int check_rdma_controller(struct crdma_context *ctx, const struct crdma_plan *plan,
+                                 const struct crdma_cgroup_target *t, struct crdma_error **err)
+{
+        if (t->rdma_available)
+                return 0;
+        const char *why = t->mode == CRDMA_CGROUP_V2
+                                  ? "the kernel's cgroup v2 has no rdma controller (CONFIG_CGROUP_RDMA)"
+                                  : "no v1 rdma hierarchy holds the container (CONFIG_CGROUP_RDMA, "
+                                    "or the rdma hierarchy is not mounted)";
+        if (!plan->best_effort)
+                return crdma_refuse(err, EOPNOTSUPP,
+                                    "rdma.max: %s, so the container's RDMA limits cannot be "
+                                    "enforced; the policy may allow this with \"limits\": "
+                                    "{\"enforce\": \"best-effort\"}", why);
+        crdma_log(ctx, CRDMA_LOG_WARNING, "rdma.max: %s; limits not enforced (policy: best-effort)", why);
+        return 0;
+}
+
+int crdma_plan_apply(struct crdma_context *ctx, const struct crdma_plan *plan,
+                     const struct crdma_container *c, struct crdma_error **err)
+{
+        if (!ctx || !plan || !c)
+                return crdma_fail(err, EINVAL, "crdma_plan_apply: NULL argument");
+
+        int r = check_capabilities(plan, c, err);
+        if (r < 0)
+                return r;
+        warn_seccomp(ctx, plan, c);
+
+        /* Pin the process: its pid cannot be reused while we hold this. */
+        _cleanup_close_ int pidfd = pidfd_open_checked(c->pid, err);
+        if (pidfd < 0)
+                return pidfd;
+
+        struct crdma_proc_cgroups pc = { 0 };
+        struct crdma_cgroup_target target = { 0 };
+        r = crdma_proc_cgroups_read(ctx, c->pid, &pc, err);
+        if (r >= 0)
+                r = crdma_cgroup_target_init(ctx, &pc, &target, err);
+        crdma_proc_cgroups_clear(&pc);
+        if (r >= 0)
+                r = check_rdma_controller(ctx, plan, &target, err);
+
+        uid_t uid = 0;
+        gid_t gid = 0;
+        if (r >= 0)
+                r = crdma_proc_root_ids(ctx, c->pid, &uid, &gid, err);
+        _cleanup_close_ int netns_fd = -EBADF;
+        if (r >= 0 && plan->netns == CRDMA_NETNS_EXCLUSIVE) {
+                netns_fd = prepare_exclusive(ctx, plan, c->pid, err);
+                r = netns_fd < 0 ? netns_fd : 0;
+        }
+        if (r < 0) {
+                crdma_cgroup_target_clear(&target);
+                return r;
+        }
+
+        /* Everything checked: now change things, remembering how to undo. */
+        struct applied a = { 0 };
+        r = crdma_devnodes_create(ctx, c->pid, c->rootfs, plan->nodes, plan->n_nodes, uid, gid,
+                                  &a.nodes, err);
+        if (r >= 0)
+                r = apply_devcgroup(ctx, plan, &target, &a, err);
+        if (r >= 0)
+                r = apply_rdma_max(ctx, plan, &target, &a, err);
+        if (r >= 0)
+                r = crdma_memlock_raise(ctx, c->pid, plan->memlock, &a.memlock, err);
+        if (r >= 0 && netns_fd >= 0)
+                r = apply_moves(ctx, plan, netns_fd, &a, err);
+        if (r >= 0 && !still_alive(pidfd))
+                r = crdma_fail(err, ESRCH, "process %d: the container's process exited while crdma "
+                               "applied its plan", (int) c->pid);
+        if (r < 0)
+                roll_back(ctx, &a, err);
+        applied_free(&a);
+        crdma_cgroup_target_clear(&target);
+        return r;
+}

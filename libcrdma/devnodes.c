@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Device nodes in a created container's /dev/infiniband.
+ *
+ * The rootfs belongs to the container's user: everything inside it is
+ * resolved fd-relative with openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
+ * RESOLVE_NO_MAGICLINKS), nodes are made with mknodat on the verified
+ * directory fd, and an existing node is accepted only if it is the same char
+ * device.  The work happens in a forked child that joins the container's
+ * mount namespace, never in the caller's thread: runtimes link this library. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+
+#include "cleanup.h"
+#include "context.h"
+#include "devnodes.h"
+#include "error.h"
+
+#define RESOLVE_SAFE (RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
+
+struct crdma_devnodes_undo {
+        int mntns_fd;
+        char *rootfs;
+        bool dir_created;
+        struct crdma_strv created; /* node names made by us */
+};
+
+/* What the child reports: a fixed header, then one byte per node. */
+struct child_report {
+        int errnum;
+        int dir_created;
+        char message[480];
+};
+
+void crdma_devnodes_undo_free(struct crdma_devnodes_undo *undo)
+{
+        if (!undo)
+                return;
+        if (undo->mntns_fd >= 0)
+                close(undo->mntns_fd);
+        free(undo->rootfs);
+        crdma_strv_clear(&undo->created);
+        free(undo);
+}
+
+static int open_beneath(int dirfd, const char *path)
+{
+        struct open_how how = {
+                .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                .resolve = RESOLVE_SAFE,
+        };
+        long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
+        return fd < 0 ? -errno : (int) fd;
+}
+
+static const char *node_name(const char *path)
+{
+        const char *slash = strrchr(path, '/');
+        return slash ? slash + 1 : path;
+}
+
+static int child_fail(struct child_report *rep, int errnum, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static int child_fail(struct child_report *rep, int errnum, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        rep->errnum = errnum;
+        vsnprintf(rep->message, sizeof(rep->message), fmt, ap);
+        va_end(ap);
+        return -errnum;
+}
+
+/* /dev/infiniband of the rootfs as a verified directory fd; *created tells
+ * whether it was made here. */
+static int open_infiniband(int mntns_fd, const char *rootfs, bool create, bool *created,
+                           struct child_report *rep)
+{
+        if (setns(mntns_fd, CLONE_NEWNS) < 0)
+                return child_fail(rep, errno, "joining the container's mount namespace failed");
+        _cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0)
+                return child_fail(rep, errno, "rootfs %s: cannot open in the container's mount "
+                                  "namespace", rootfs);
+        _cleanup_close_ int dev = open_beneath(root, "dev");
+        if (dev == -ENOSYS)
+                return child_fail(rep, ENOSYS, "rootfs %s: the kernel has no openat2 (Linux 5.6+); "
+                                  "crdma does not resolve paths in a container's rootfs without it",
+                                  rootfs);
+        if (dev == -ELOOP || dev == -EXDEV)
+                return child_fail(rep, -dev, "rootfs %s/dev: is a symlink; crdma does not follow "
+                                  "links in a container's rootfs", rootfs);
+        if (dev < 0)
+                return child_fail(rep, -dev, "rootfs %s/dev: cannot open as a directory", rootfs);
+
+        *created = false;
+        if (create) {
+                if (mkdirat(dev, "infiniband", 0755) == 0)
+                        *created = true;
+                else if (errno != EEXIST)
+                        return child_fail(rep, errno, "rootfs %s/dev/infiniband: cannot create",
+                                          rootfs);
+        }
+        int ib = open_beneath(dev, "infiniband");
+        if (ib == -ELOOP || ib == -EXDEV || ib == -ENOTDIR)
+                return child_fail(rep, -ib, "rootfs %s/dev/infiniband: is not a directory (a "
+                                  "symlink or a file); crdma does not follow links in a container's "
+                                  "rootfs", rootfs);
+        if (ib < 0)
+                return child_fail(rep, -ib, "rootfs %s/dev/infiniband: cannot open", rootfs);
+        return ib;
+}
+
+static void child_create(int mntns_fd, const char *rootfs, const struct crdma_plan_node *nodes,
+                         size_t n, uid_t uid, gid_t gid, int out)
+{
+        struct child_report rep = { 0 };
+        unsigned char made[n ? n : 1];
+        memset(made, 0, sizeof(made));
+        bool dir_created = false;
+        /* Exact modes: no umask in between. */
+        umask(0);
+        int ib = open_infiniband(mntns_fd, rootfs, true, &dir_created, &rep);
+        if (ib >= 0 && dir_created && fchownat(ib, "", uid, gid, AT_EMPTY_PATH) < 0)
+                child_fail(&rep, errno, "rootfs %s/dev/infiniband: cannot set the owner", rootfs);
+        for (size_t i = 0; ib >= 0 && i < n && rep.errnum == 0; i++) {
+                const char *name = node_name(nodes[i].path);
+                dev_t want = makedev(nodes[i].major, nodes[i].minor);
+                struct stat st;
+                if (mknodat(ib, name, S_IFCHR | nodes[i].mode, want) == 0) {
+                        made[i] = 1;
+                        if (fchownat(ib, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+                                child_fail(&rep, errno, "rootfs %s/dev/infiniband/%s: cannot set "
+                                           "the owner", rootfs, name);
+                                break;
+                        }
+                } else if (errno != EEXIST) {
+                        child_fail(&rep, errno, "rootfs %s/dev/infiniband/%s: cannot create the "
+                                   "device node", rootfs, name);
+                        break;
+                }
+                /* Made by us or already there: it must be this char device. */
+                if (fstatat(ib, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode) ||
+                    st.st_rdev != want) {
+                        child_fail(&rep, EEXIST, "rootfs %s/dev/infiniband/%s: exists and is not the "
+                                   "expected char device; remove it from the image", rootfs, name);
+                        break;
+                }
+        }
+        if (rep.errnum == 0 && ib < 0)
+                rep.errnum = EIO;
+        rep.dir_created = dir_created;
+        /* Report what exists now even on failure, so the parent can undo it. */
+        if (write(out, &rep, sizeof(rep)) != (ssize_t) sizeof(rep) ||
+            write(out, made, sizeof(made)) != (ssize_t) sizeof(made))
+                _exit(2);
+        _exit(rep.errnum ? 1 : 0);
+}
+
+static void child_remove(int mntns_fd, const char *rootfs, const struct crdma_strv *names,
+                         bool remove_dir, int out)
+{
+        struct child_report rep = { 0 };
+        bool unused;
+        int ib = open_infiniband(mntns_fd, rootfs, false, &unused, &rep);
+        for (size_t i = 0; ib >= 0 && i < names->n; i++) {
+                struct stat st;
+                /* Only a char device: never follow or remove something else. */
+                if (fstatat(ib, names->v[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) &&
+                    unlinkat(ib, names->v[i], 0) < 0 && rep.errnum == 0)
+                        child_fail(&rep, errno, "rootfs %s/dev/infiniband/%s: cannot remove", rootfs,
+                                   names->v[i]);
+        }
+        if (ib >= 0 && remove_dir) {
+                _cleanup_close_ int dev = -EBADF;
+                _cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (root >= 0)
+                        dev = open_beneath(root, "dev");
+                /* Not empty (the container made something): leave it. */
+                if (dev >= 0 && unlinkat(dev, "infiniband", AT_REMOVEDIR) < 0 && errno != ENOTEMPTY &&
+                    rep.errnum == 0)
+                        child_fail(&rep, errno, "rootfs %s/dev/infiniband: cannot remove", rootfs);
+        }
+        if (write(out, &rep, sizeof(rep)) != (ssize_t) sizeof(rep))
+                _exit(2);
+        _exit(rep.errnum ? 1 : 0);
+}
+
+/* Run `fn` in a child; read its report (and `extra` bytes after it). */
+struct child_job {
+        void (*create)(int, const char *, const struct crdma_plan_node *, size_t, uid_t, gid_t, int);
+        const struct crdma_plan_node *nodes;
+        size_t n;
+        uid_t uid;
+        gid_t gid;
+        const struct crdma_strv *remove;
+        bool remove_dir;
+};
+
+static int run_child(int mntns_fd, const char *rootfs, const struct child_job *job,
+                     struct child_report *rep, unsigned char *extra, size_t extra_len,
+                     struct crdma_error **err)
+{
+        int fds[2];
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return crdma_fail_errno(err, errno, "device nodes: pipe");
+        pid_t child = fork();
+        if (child < 0) {
+                int e = errno;
+                close(fds[0]);
+                close(fds[1]);
+                return crdma_fail_errno(err, e, "device nodes: fork");
+        }
+        if (child == 0) {
+                close(fds[0]);
+                if (job->create)
+                        job->create(mntns_fd, rootfs, job->nodes, job->n, job->uid, job->gid, fds[1]);
+                else
+                        child_remove(mntns_fd, rootfs, job->remove, job->remove_dir, fds[1]);
+                _exit(2);
+        }
+        close(fds[1]);
+        size_t want = sizeof(*rep) + extra_len, got = 0;
+        unsigned char buf[sizeof(*rep)];
+        while (got < want) {
+                ssize_t r = got < sizeof(*rep) ? read(fds[0], buf + got, sizeof(*rep) - got)
+                                               : read(fds[0], extra + (got - sizeof(*rep)),
+                                                      want - got);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        break;
+                got += (size_t) r;
+        }
+        close(fds[0]);
+        int status;
+        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (got < sizeof(*rep))
+                return crdma_fail(err, EIO, "device nodes: the helper process died before it "
+                                  "reported (status %d)", status);
+        memcpy(rep, buf, sizeof(*rep));
+        rep->message[sizeof(rep->message) - 1] = '\0';
+        return got == want ? 0 : crdma_fail(err, EIO, "device nodes: short report from the helper");
+}
+
+int crdma_devnodes_create(struct crdma_context *ctx, pid_t pid, const char *rootfs,
+                          const struct crdma_plan_node *nodes, size_t n, uid_t uid, gid_t gid,
+                          struct crdma_devnodes_undo **undo, struct crdma_error **err)
+{
+        int procfd = crdma_context_root_fd(ctx, CRDMA_ROOT_PROC, err);
+        if (procfd < 0)
+                return procfd;
+        char rel[32];
+        snprintf(rel, sizeof(rel), "%d/ns/mnt", (int) pid);
+        _cleanup_close_ int mntns = openat(procfd, rel, O_RDONLY | O_CLOEXEC);
+        if (mntns < 0)
+                return crdma_fail_errno(err, errno, "%s/%s: cannot open the container's mount "
+                                        "namespace", crdma_context_root_path(ctx, CRDMA_ROOT_PROC), rel);
+
+        struct crdma_devnodes_undo *u = calloc(1, sizeof(*u));
+        if (!u || !(u->rootfs = strdup(rootfs))) {
+                free(u);
+                return crdma_fail_oom(err);
+        }
+        u->mntns_fd = TAKE_FD(mntns);
+
+        _cleanup_free_ unsigned char *made = calloc(n ? n : 1, 1);
+        if (!made) {
+                crdma_devnodes_undo_free(u);
+                return crdma_fail_oom(err);
+        }
+        struct child_report rep;
+        struct child_job job = { .create = child_create, .nodes = nodes, .n = n, .uid = uid, .gid = gid };
+        int r = run_child(u->mntns_fd, rootfs, &job, &rep, made, n ? n : 1, err);
+        if (r < 0) {
+                crdma_devnodes_undo_free(u);
+                return r;
+        }
+        u->dir_created = rep.dir_created;
+        for (size_t i = 0; i < n; i++)
+                if (made[i] && crdma_strv_push(&u->created, node_name(nodes[i].path)) < 0)
+                        r = crdma_fail_oom(err);
+        if (r >= 0 && rep.errnum)
+                r = crdma_fail_errno(err, rep.errnum, "%s", rep.message);
+        if (r < 0) {
+                crdma_devnodes_undo(u, NULL);
+                crdma_devnodes_undo_free(u);
+                return r;
+        }
+        for (size_t i = 0; i < n; i++)
+                crdma_log(ctx, CRDMA_LOG_DEBUG, "%s %s", made[i] ? "created" : "already present:",
+                          nodes[i].path);
+        *undo = u;
+        return 0;
+}
+
+int crdma_devnodes_undo(struct crdma_devnodes_undo *undo, struct crdma_error **err)
+{
+        if (undo->created.n == 0 && !undo->dir_created)
+                return 0;
+        struct child_report rep;
+        struct child_job job = { .remove = &undo->created, .remove_dir = undo->dir_created };
+        int r = run_child(undo->mntns_fd, undo->rootfs, &job, &rep, NULL, 0, err);
+        if (r >= 0 && rep.errnum)
+                r = crdma_fail_errno(err, rep.errnum, "%s", rep.message);
+        return r;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#ifndef CRDMA_DEVNODES_H
+#define CRDMA_DEVNODES_H
+
+#include <sys/types.h>
+
+#include "crdma.h"
+#include "plan.h"
+
+struct crdma_devnodes_undo;
+
+/* Make `nodes` under /dev/infiniband of `rootfs` in the mount namespace of
+ * `pid`, owned by uid:gid (the host ids of the container's root).  Existing
+ * nodes must be the same char device.  *undo removes what this call made. */
+int crdma_devnodes_create(struct crdma_context *ctx, pid_t pid, const char *rootfs,
+                          const struct crdma_plan_node *nodes, size_t n, uid_t uid, gid_t gid,
+                          struct crdma_devnodes_undo **undo, struct crdma_error **err);
+int crdma_devnodes_undo(struct crdma_devnodes_undo *undo, struct crdma_error **err);
+void crdma_devnodes_undo_free(struct crdma_devnodes_undo *undo);
+
+#endif

@@ -1,0 +1,205 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cleanup.h"
+#include "document.h"
+#include "error.h"
+#include "state.h"
+
+static const char *get_string(yajl_val obj, const char *const *path)
+{
+        yajl_val v = yajl_tree_get(obj, (const char **) path, yajl_t_string);
+        return v ? YAJL_GET_STRING(v) : NULL;
+}
+
+static int push_ptr(const char ***arr, size_t *n, const char *s)
+{
+        const char **grown = realloc(*arr, (*n + 1) * sizeof(*grown));
+        if (!grown)
+                return -ENOMEM;
+        *arr = grown;
+        grown[(*n)++] = s;
+        return 0;
+}
+
+static int load_state(const char *text, size_t len, bool need_pid, struct oci_container *c,
+                      struct crdma_error **err)
+{
+        int r = oci_document_parse(text, len, "OCI state (standard input)", &c->state, err);
+        if (r < 0)
+                return r;
+        const char *id_path[] = { "id", NULL }, *status_path[] = { "status", NULL },
+                   *bundle_path[] = { "bundle", NULL }, *pid_path[] = { "pid", NULL };
+        c->id = get_string(c->state, id_path);
+        c->status = get_string(c->state, status_path);
+        const char *bundle = get_string(c->state, bundle_path);
+        if (!c->id || !bundle || bundle[0] != '/')
+                return crdma_fail(err, EINVAL, "OCI state: \"id\" and an absolute \"bundle\" are "
+                                  "required; is crdma-hook configured as an OCI hook?");
+        c->bundle = strdup(bundle);
+        if (!c->bundle)
+                return crdma_fail_oom(err);
+
+        yajl_val pid = yajl_tree_get(c->state, pid_path, yajl_t_number);
+        if (pid && YAJL_IS_INTEGER(pid) && YAJL_GET_INTEGER(pid) > 0 &&
+            YAJL_GET_INTEGER(pid) <= 4194304)
+                c->pid = (pid_t) YAJL_GET_INTEGER(pid);
+        else if (pid || need_pid)
+                return crdma_fail(err, EINVAL, "OCI state of %s: no valid \"pid\"; this stage "
+                                  "needs the created container's process", c->id);
+        return 0;
+}
+
+static int load_config(struct oci_container *c, struct crdma_error **err)
+{
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s/config.json", c->bundle) < 0)
+                return crdma_fail_oom(err);
+        return oci_document_load(path, &c->config, err);
+}
+
+static int resolve_rootfs(struct oci_container *c, struct crdma_error **err)
+{
+        const char *root_path[] = { "root", "path", NULL };
+        const char *root = get_string(c->config, root_path);
+        if (!root || !root[0])
+                return crdma_fail(err, EINVAL, "%s/config.json: no \"root\".\"path\"", c->bundle);
+        int r = root[0] == '/' ? asprintf(&c->rootfs, "%s", root)
+                               : asprintf(&c->rootfs, "%s/%s", c->bundle, root);
+        if (r < 0) {
+                c->rootfs = NULL;
+                return crdma_fail_oom(err);
+        }
+        return 0;
+}
+
+static void read_namespaces(struct oci_container *c)
+{
+        const char *ns_path[] = { "linux", "namespaces", NULL };
+        yajl_val nss = yajl_tree_get(c->config, ns_path, yajl_t_array);
+        if (!nss)
+                return;
+        for (size_t i = 0; i < YAJL_GET_ARRAY(nss)->len; i++) {
+                yajl_val ns = YAJL_GET_ARRAY(nss)->values[i];
+                const char *type_path[] = { "type", NULL }, *p_path[] = { "path", NULL };
+                const char *type = get_string(ns, type_path);
+                if (type && strcmp(type, "network") == 0) {
+                        c->has_netns = true;
+                        c->netns_path = get_string(ns, p_path);
+                }
+        }
+}
+
+static int read_capabilities(struct oci_container *c)
+{
+        const char *eff_path[] = { "process", "capabilities", "effective", NULL };
+        yajl_val eff = yajl_tree_get(c->config, eff_path, yajl_t_array);
+        if (!eff)
+                return 0;
+        c->caps_known = true;
+        for (size_t i = 0; i < YAJL_GET_ARRAY(eff)->len; i++) {
+                const char *s = YAJL_GET_STRING(YAJL_GET_ARRAY(eff)->values[i]);
+                if (s && push_ptr(&c->caps, &c->n_caps, s) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+/* Which syscalls the profile lets through unconditionally: rules whose action
+ * is SCMP_ACT_ALLOW (or LOG) and that carry no argument filter. */
+static int read_seccomp(struct oci_container *c)
+{
+        const char *sc_path[] = { "linux", "seccomp", NULL };
+        yajl_val sc = yajl_tree_get(c->config, sc_path, yajl_t_object);
+        if (!sc)
+                return 0;
+        const char *def_path[] = { "defaultAction", NULL };
+        const char *def = get_string(sc, def_path);
+        c->seccomp_denies_by_default =
+                def && strcmp(def, "SCMP_ACT_ALLOW") != 0 && strcmp(def, "SCMP_ACT_LOG") != 0;
+        const char *sys_path[] = { "syscalls", NULL };
+        yajl_val rules = yajl_tree_get(sc, sys_path, yajl_t_array);
+        for (size_t i = 0; rules && i < YAJL_GET_ARRAY(rules)->len; i++) {
+                yajl_val rule = YAJL_GET_ARRAY(rules)->values[i];
+                const char *action_path[] = { "action", NULL }, *args_path[] = { "args", NULL },
+                           *names_path[] = { "names", NULL };
+                const char *action = get_string(rule, action_path);
+                yajl_val args = yajl_tree_get(rule, args_path, yajl_t_array);
+                yajl_val names = yajl_tree_get(rule, names_path, yajl_t_array);
+                if (!action || !names || (args && YAJL_GET_ARRAY(args)->len > 0) ||
+                    (strcmp(action, "SCMP_ACT_ALLOW") != 0 && strcmp(action, "SCMP_ACT_LOG") != 0))
+                        continue;
+                for (size_t j = 0; j < YAJL_GET_ARRAY(names)->len; j++) {
+                        const char *s = YAJL_GET_STRING(YAJL_GET_ARRAY(names)->values[j]);
+                        if (s && push_ptr(&c->seccomp_allowed, &c->n_seccomp_allowed, s) < 0)
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+/* The state's annotations win; the config's fill in keys the state lacks
+ * (runc's state carries them, podman+runc's createRuntime state may not). */
+static int merge_annotations(struct oci_container *c, struct crdma_error **err)
+{
+        const char *ann_path[] = { "annotations", NULL };
+        int r = oci_annotations_from_tree(yajl_tree_get(c->state, ann_path, yajl_t_any),
+                                          &c->annotations, err);
+        if (r < 0 || !c->config)
+                return r;
+        struct oci_annotations from_config = { 0 };
+        r = oci_annotations_from_tree(yajl_tree_get(c->config, ann_path, yajl_t_any), &from_config,
+                                      err);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < from_config.n && r >= 0; i++) {
+                bool in_state = false;
+                for (size_t j = 0; j < c->annotations.n; j++)
+                        in_state |= strcmp(c->annotations.kv[j].key, from_config.kv[i].key) == 0;
+                if (!in_state && oci_annotations_add(&c->annotations, from_config.kv[i].key,
+                                                     from_config.kv[i].value) < 0)
+                        r = crdma_fail_oom(err);
+        }
+        oci_annotations_clear(&from_config);
+        return r;
+}
+
+int oci_container_load(const char *state_text, size_t len, bool need_pid,
+                       struct oci_container *out, struct crdma_error **err)
+{
+        struct oci_container c = { 0 };
+        int r = load_state(state_text, len, need_pid, &c, err);
+        if (r >= 0)
+                r = load_config(&c, err);
+        if (r >= 0)
+                r = resolve_rootfs(&c, err);
+        if (r >= 0) {
+                read_namespaces(&c);
+                if (read_capabilities(&c) < 0 || read_seccomp(&c) < 0)
+                        r = crdma_fail_oom(err);
+        }
+        if (r >= 0)
+                r = merge_annotations(&c, err);
+        if (r < 0) {
+                oci_container_clear(&c);
+                return r;
+        }
+        *out = c;
+        return 0;
+}
+
+void oci_container_clear(struct oci_container *c)
+{
+        if (c->state)
+                yajl_tree_free(c->state);
+        if (c->config)
+                yajl_tree_free(c->config);
+        free(c->bundle);
+        free(c->rootfs);
+        free(c->caps);
+        free(c->seccomp_allowed);
+        oci_annotations_clear(&c->annotations);
+        *c = (struct oci_container){ 0 };
+}

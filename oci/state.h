@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The OCI state a hook reads on stdin, and the bundle's config.json, as
+ * plain C for the library. */
+#ifndef CRDMA_OCI_STATE_H
+#define CRDMA_OCI_STATE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <yajl/yajl_tree.h>
+
+#include "annotations.h"
+#include "crdma.h"
+
+struct oci_container {
+        yajl_val state;  /* owned trees; the strings below point into them */
+        yajl_val config; /* NULL when the bundle has no readable config.json */
+        const char *id;
+        const char *status;
+        pid_t pid;       /* 0 when the state has none (poststop) */
+        char *bundle;
+        char *rootfs;    /* absolute: config root.path resolved against the bundle */
+        const char *netns_path; /* config linux.namespaces network path, if any */
+        bool has_netns;         /* config asks for a network namespace */
+        struct oci_annotations annotations; /* state's, then config's keys it lacks */
+        /* process.capabilities.effective; caps_known false when config has none */
+        bool caps_known;
+        const char **caps;
+        size_t n_caps;
+        /* linux.seccomp: filtered with a default that denies; allowed names */
+        bool seccomp_denies_by_default;
+        const char **seccomp_allowed;
+        size_t n_seccomp_allowed;
+};
+
+/* Parse the state from `state_text`; read <bundle>/config.json. With
+ * `need_pid` a state without a positive pid is an error. */
+int oci_container_load(const char *state_text, size_t len, bool need_pid,
+                       struct oci_container *out, struct crdma_error **err);
+void oci_container_clear(struct oci_container *c);
+
+#endif
