@@ -94,7 +94,9 @@ int crdma_cgroup_target_init(struct crdma_context *ctx, const struct crdma_proc_
 
 int crdma_cgroup_write(int dirfd, const char *name, const char *text)
 {
-        _cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+        /* O_TRUNC: what a shell redirection does; cgroupfs ignores it, and a
+         * plain file in a test tree then holds exactly what was written. */
+        _cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_TRUNC | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return -errno;
         size_t len = strlen(text);

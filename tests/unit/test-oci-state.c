@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The OCI state on a hook's stdin plus the bundle's config.json. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "error.h"
+#include "state.h"
+
+static char bundle[64];
+
+static void write_config(const char *json)
+{
+        char path[128];
+        snprintf(path, sizeof(path), "%s/config.json", bundle);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fputs(json, f);
+        fclose(f);
+}
+
+/* States are written with the bundle path spliced in as "%s". */
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static int load(const char *state_fmt, bool need_pid, struct oci_container *c, struct crdma_error **err)
+{
+        char state[1024];
+        snprintf(state, sizeof(state), state_fmt, bundle);
+        return oci_container_load(state, strlen(state), need_pid, c, err);
+}
+
+static const char *ann(const struct oci_container *c, const char *key)
+{
+        for (size_t i = 0; i < c->annotations.n; i++)
+                if (strcmp(c->annotations.kv[i].key, key) == 0)
+                        return c->annotations.kv[i].value;
+        return NULL;
+}
+
+static void test_runc_like(void **state)
+{
+        (void) state;
+        write_config("{\"ociVersion\":\"1.0.2\",\"root\":{\"path\":\"rootfs\",\"readonly\":true},"
+                     "\"process\":{\"capabilities\":{\"bounding\":[\"CAP_KILL\"],"
+                     "\"effective\":[\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"]}},"
+                     "\"annotations\":{\"io.crdma.devices\":\"rxe1\",\"io.crdma.memlock\":\"1G\"},"
+                     "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\","
+                     "\"path\":\"/run/netns/pod1\"}],\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\","
+                     "\"syscalls\":[{\"names\":[\"ioctl\",\"mmap\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+                     "{\"names\":[\"mbind\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,"
+                     "\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]},{\"names\":[\"kill\"],\"action\":\"SCMP_ACT_ERRNO\"}]}}}");
+        struct oci_container c;
+        assert_int_equal(load("{\"ociVersion\":\"1.0.2\",\"id\":\"c1\",\"status\":\"created\",\"pid\":4242,"
+                              "\"bundle\":\"%s\",\"annotations\":{\"io.crdma.devices\":\"rxe0\"}}",
+                              true, &c, NULL), 0);
+        assert_string_equal(c.id, "c1");
+        assert_string_equal(c.status, "created");
+        assert_int_equal(c.pid, 4242);
+        assert_string_equal(c.bundle, bundle);
+        char rootfs[128];
+        snprintf(rootfs, sizeof(rootfs), "%s/rootfs", bundle);
+        assert_string_equal(c.rootfs, rootfs);
+        /* The state's annotation wins; the config fills in what it lacks. */
+        assert_string_equal(ann(&c, "io.crdma.devices"), "rxe0");
+        assert_string_equal(ann(&c, "io.crdma.memlock"), "1G");
+        assert_int_equal(c.annotations.n, 2);
+        assert_true(c.has_netns);
+        assert_string_equal(c.netns_path, "/run/netns/pod1");
+        assert_true(c.caps_known);
+        assert_int_equal(c.n_caps, 2);
+        assert_string_equal(c.caps[1], "CAP_NET_BIND_SERVICE");
+        assert_true(c.seccomp_denies_by_default);
+        /* Only unconditional allows count: mbind has an argument filter. */
+        assert_int_equal(c.n_seccomp_allowed, 2);
+        assert_string_equal(c.seccomp_allowed[0], "ioctl");
+        assert_string_equal(c.seccomp_allowed[1], "mmap");
+        oci_container_clear(&c);
+}
+
+static void test_podman_runc_like(void **state)
+{
+        (void) state;
+        /* podman+runc: status "creating", no annotations in the state. */
+        write_config("{\"root\":{\"path\":\"/var/lib/containers/x/merged\"},"
+                     "\"annotations\":{\"io.crdma.devices\":\"all\"}}");
+        struct oci_container c;
+        assert_int_equal(load("{\"id\":\"p\",\"status\":\"creating\",\"pid\":7,\"bundle\":\"%s\"}",
+                              true, &c, NULL), 0);
+        assert_string_equal(c.rootfs, "/var/lib/containers/x/merged");
+        assert_string_equal(ann(&c, "io.crdma.devices"), "all");
+        assert_false(c.caps_known);
+        assert_false(c.seccomp_denies_by_default);
+        assert_false(c.has_netns);
+        assert_null(c.netns_path);
+        oci_container_clear(&c);
+}
+
+static void expect_error(const char *state_fmt, bool need_pid, const char *needle)
+{
+        struct oci_container c;
+        struct crdma_error *err = NULL;
+        assert_true(load(state_fmt, need_pid, &c, &err) < 0);
+        if (!strstr(crdma_error_message(err), needle))
+                fail_msg("\"%s\" lacks \"%s\"", crdma_error_message(err), needle);
+        crdma_error_free(err);
+}
+
+static void test_errors(void **state)
+{
+        (void) state;
+        write_config("{\"root\":{\"path\":\"rootfs\"}}");
+        expect_error("{\"id\":\"x\",\"pid\":1,\"bundle\":\"relative\"%.0s}", true, "absolute \"bundle\"");
+        expect_error("{\"pid\":1,\"bundle\":\"%s\"}", true, "\"id\" and an absolute \"bundle\"");
+        expect_error("{\"id\":\"x\",\"bundle\":\"%s\"}", true, "no valid \"pid\"");
+        expect_error("{\"id\":\"x\",\"pid\":-5,\"bundle\":\"%s\"}", true, "no valid \"pid\"");
+        expect_error("{\"id\":\"x\",\"pid\":\"12\",\"bundle\":\"%s\"}", true, "no valid \"pid\"");
+        expect_error("{\"id\":\"x\",\"pid\":99999999999,\"bundle\":\"%s\"}", true, "no valid \"pid\"");
+        expect_error("{\"id\":\"x\",\"pid\":1,\"bundle\":\"%s\",\"annotations\":[]}", true,
+                     "\"annotations\": not a JSON object");
+        expect_error("[\"%s\"]", true, "not a JSON object");
+        expect_error("{\"id\":\"x\",\"pid\":1,\"bundle\":\"%s/nope\"}", true, "config.json: cannot read");
+
+        /* poststop: no pid needed. */
+        struct oci_container c;
+        assert_int_equal(load("{\"id\":\"x\",\"status\":\"stopped\",\"bundle\":\"%s\"}", false, &c, NULL), 0);
+        assert_int_equal(c.pid, 0);
+        oci_container_clear(&c);
+
+        write_config("{\"root\":{}}");
+        expect_error("{\"id\":\"x\",\"pid\":1,\"bundle\":\"%s\"}", true, "no \"root\".\"path\"");
+        write_config("{\"root\":{\"path\":\"r\"},\"annotations\":{\"io.crdma.devices\":true}}");
+        expect_error("{\"id\":\"x\",\"pid\":1,\"bundle\":\"%s\"}", true,
+                     "annotation io.crdma.devices: value is not a string");
+}
+
+static int setup(void **state)
+{
+        (void) state;
+        snprintf(bundle, sizeof(bundle), "/tmp/crdma-test-state-XXXXXX");
+        return mkdtemp(bundle) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+        (void) state;
+        char cmd[128];
+        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", bundle);
+        return system(cmd);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_runc_like),
+                cmocka_unit_test(test_podman_runc_like),
+                cmocka_unit_test(test_errors),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
