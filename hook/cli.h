@@ -48,5 +48,6 @@ void cli_print_json(const char *json);
 int cli_devices(struct cli *cli);
 int cli_plan(struct cli *cli);
 int cli_policy(struct cli *cli);
+int cli_system(struct cli *cli);
 
 #endif

@@ -17,6 +17,8 @@ static void usage(FILE *f)
               "  plan [-a|--annotation K=V]... [--config FILE|-]\n"
               "                            what a container with these annotations would get\n"
               "  policy                    check and print the effective policy\n"
+              "  system [netns-mode [shared|exclusive]]\n"
+              "                            show or set the host's RDMA netns mode\n"
               "\n"
               "Options:\n"
               "  --policy FILE             policy file (default /etc/crdma/policy.json)\n"
@@ -68,6 +70,7 @@ static const struct command {
         { "devices", cli_devices, CLI_OPT_JSON },
         { "plan", cli_plan, CLI_OPT_ANNOTATION | CLI_OPT_CONFIG },
         { "policy", cli_policy, 0 },
+        { "system", cli_system, 0 },
 };
 
 static int run(int argc, char **argv, struct cli *cli)

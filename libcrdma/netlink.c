@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 #include <linux/netlink.h>
 #include <rdma/rdma_netlink.h>
 
@@ -114,8 +117,180 @@ static int kernel_transact(void *data, struct nlmsghdr *req, mnl_cb_t cb, void *
         }
 }
 
+/* ------------------------------------------- transact from another netns
+ *
+ * setns(CLONE_NEWNET) changes the calling thread, and libcrdma is linked by
+ * runtimes: it happens in a forked child only.  The child joins the
+ * namespace, opens the RDMA netlink socket there (a socket belongs to the
+ * namespace it was created in, and the kernel checks that the *process*
+ * asking to move a device is in the device's namespace), sends the request
+ * and passes every reply datagram back over a SOCK_SEQPACKET pair; the
+ * parent parses them with the same code as its own replies.  Between fork()
+ * and _exit() the child makes system calls only. */
+
+enum child_msg {
+        CHILD_PORTID = 1, /* u32: the netlink port id, for the parent's checks */
+        CHILD_DATA,       /* one netlink datagram */
+        CHILD_FAIL,       /* struct child_fail: a step failed */
+};
+
+enum child_step {
+        STEP_SETNS = 1,
+        STEP_SOCKET,
+        STEP_SEND,
+        STEP_RECV,
+};
+
+struct child_fail {
+        int32_t step;
+        int32_t error;
+};
+
+#define CHILD_BUF 32768
+
+static void child_send(int chan, uint32_t tag, const void *p, size_t len)
+{
+        struct iovec iov[2] = { { &tag, sizeof(tag) }, { (void *) p, len } };
+        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+        /* Nothing to do on failure: the parent sees no answer and says so. */
+        (void) sendmsg(chan, &mh, MSG_NOSIGNAL);
+}
+
+static _Noreturn void child_fail(int chan, enum child_step step, int error)
+{
+        struct child_fail f = { step, error };
+        child_send(chan, CHILD_FAIL, &f, sizeof(f));
+        _exit(1);
+}
+
+static _Noreturn void child_transact(int chan, int netns_fd, const struct nlmsghdr *req)
+{
+        if (setns(netns_fd, CLONE_NEWNET) < 0)
+                child_fail(chan, STEP_SETNS, errno);
+        int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_RDMA);
+        if (nl < 0)
+                child_fail(chan, STEP_SOCKET, errno);
+        int one = 1;
+        (void) setsockopt(nl, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
+        struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+        socklen_t sl = sizeof(sa);
+        if (bind(nl, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
+            getsockname(nl, (struct sockaddr *) &sa, &sl) < 0)
+                child_fail(chan, STEP_SOCKET, errno);
+        child_send(chan, CHILD_PORTID, &sa.nl_pid, sizeof(sa.nl_pid));
+
+        struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+        if (sendto(nl, req, req->nlmsg_len, 0, (struct sockaddr *) &kernel, sizeof(kernel)) < 0)
+                child_fail(chan, STEP_SEND, errno);
+
+        static char buf[CHILD_BUF] __attribute__((aligned(NLMSG_ALIGNTO)));
+        for (;;) {
+                struct iovec iov = { buf, sizeof(buf) };
+                struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+                ssize_t n = recvmsg(nl, &mh, 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0)
+                        child_fail(chan, STEP_RECV, errno);
+                if (mh.msg_flags & MSG_TRUNC)
+                        child_fail(chan, STEP_RECV, EMSGSIZE);
+                child_send(chan, CHILD_DATA, buf, (size_t) n);
+                /* The parent does the real parsing; here only: is this the end? */
+                int left = (int) n;
+                for (const struct nlmsghdr *h = (const void *) buf; NLMSG_OK(h, left);
+                     h = NLMSG_NEXT(h, left))
+                        if (h->nlmsg_seq == req->nlmsg_seq &&
+                            (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR))
+                                _exit(0);
+        }
+}
+
+static const char *step_text(int32_t step)
+{
+        switch (step) {
+        case STEP_SETNS: return "joining the network namespace (setns)";
+        case STEP_SOCKET: return "opening RDMA netlink inside the network namespace";
+        case STEP_SEND: return "sending inside the network namespace";
+        default: return "receiving inside the network namespace";
+        }
+}
+
+static int kernel_transact_in_netns(void *data, int netns_fd, struct nlmsghdr *req, mnl_cb_t cb,
+                                    void *cb_data, char *ext_ack, size_t ext_ack_len)
+{
+        (void) data;
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        _cleanup_close_ int chan = sv[0];
+        pid_t pid = fork();
+        if (pid < 0) {
+                int e = errno;
+                close(sv[1]);
+                return -e;
+        }
+        if (pid == 0) {
+                close(sv[0]);
+                child_transact(sv[1], netns_fd, req);
+        }
+        close(sv[1]);
+
+        /* Read to the end (the child's exit closes its side), then reap it. */
+        _cleanup_free_ char *buf = aligned_alloc(NLMSG_ALIGNTO, sizeof(uint32_t) + CHILD_BUF);
+        uint32_t portid = 0;
+        int result = 1; /* > 0: no answer yet */
+        int io_error = 0;
+        while (buf) {
+                ssize_t n = recv(chan, buf, sizeof(uint32_t) + CHILD_BUF, 0);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        io_error = errno;
+                        break;
+                }
+                if (n == 0)
+                        break;
+                if ((size_t) n < sizeof(uint32_t))
+                        continue;
+                uint32_t tag;
+                memcpy(&tag, buf, sizeof(tag));
+                const char *p = buf + sizeof(tag);
+                size_t len = (size_t) n - sizeof(tag);
+                if (tag == CHILD_PORTID && len == sizeof(portid)) {
+                        memcpy(&portid, p, sizeof(portid));
+                } else if (tag == CHILD_DATA && result > 0) {
+                        int r = crdma_nl_run(p, len, req->nlmsg_seq, portid, cb, cb_data,
+                                             ext_ack, ext_ack_len);
+                        if (r <= MNL_CB_STOP)
+                                result = r;
+                } else if (tag == CHILD_FAIL && len == sizeof(struct child_fail) && result > 0) {
+                        struct child_fail f;
+                        memcpy(&f, p, sizeof(f));
+                        if (ext_ack && ext_ack_len)
+                                snprintf(ext_ack, ext_ack_len, "%s", step_text(f.step));
+                        result = f.error > 0 ? -f.error : -EIO;
+                }
+        }
+        if (!buf) {
+                /* Closing our side ends the child at its next send. */
+                close(TAKE_FD(chan));
+                result = -ENOMEM;
+        }
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (result > 0) {
+                if (ext_ack && ext_ack_len)
+                        snprintf(ext_ack, ext_ack_len, "the helper process in the network "
+                                 "namespace ended without an answer");
+                return io_error ? -io_error : -EIO;
+        }
+        return result;
+}
+
 const struct crdma_netlink_ops crdma_netlink_kernel_ops = {
         .transact = kernel_transact,
+        .transact_in_netns = kernel_transact_in_netns,
 };
 
 /* ---------------------------------------------------------------- queries */
@@ -160,8 +335,23 @@ static int dev_cb(const struct nlmsghdr *nlh, void *data)
         return MNL_CB_OK;
 }
 
-int crdma_nl_devices(struct crdma_context *ctx, struct crdma_nl_device **out, size_t *n,
-                     struct crdma_error **err)
+/* Send `req` from the caller's network namespace (netns_fd < 0) or from
+ * inside `netns_fd`. */
+static int transact_from(struct crdma_context *ctx, int netns_fd, struct nlmsghdr *req, mnl_cb_t cb,
+                         void *cb_data, char *ext_ack, size_t ext_ack_len)
+{
+        if (!ctx->nl_ops)
+                return -ENOSYS;
+        if (netns_fd < 0)
+                return ctx->nl_ops->transact(ctx->nl_data, req, cb, cb_data, ext_ack, ext_ack_len);
+        if (!ctx->nl_ops->transact_in_netns)
+                return -ENOSYS;
+        return ctx->nl_ops->transact_in_netns(ctx->nl_data, netns_fd, req, cb, cb_data, ext_ack,
+                                              ext_ack_len);
+}
+
+static int devices_from(struct crdma_context *ctx, int netns_fd, struct crdma_nl_device **out,
+                        size_t *n, struct crdma_error **err)
 {
         if (!ctx->nl_ops)
                 return crdma_fail(err, EOPNOTSUPP, "RDMA netlink: not used with a fake sysfs root");
@@ -169,17 +359,64 @@ int crdma_nl_devices(struct crdma_context *ctx, struct crdma_nl_device **out, si
         struct nlmsghdr *req = crdma_nl_request(buf, RDMA_NLDEV_CMD_GET, NLM_F_DUMP);
         struct dev_dump d = { 0 };
         char ack[256] = "";
-        int r = ctx->nl_ops->transact(ctx->nl_data, req, dev_cb, &d, ack, sizeof(ack));
+        int r = transact_from(ctx, netns_fd, req, dev_cb, &d, ack, sizeof(ack));
         if (r >= 0 && d.error)
                 r = -d.error;
         if (r < 0) {
                 free(d.devs);
-                return crdma_fail_errno(err, r, "RDMA netlink: listing devices failed%s%s",
+                return crdma_fail_errno(err, r, "RDMA netlink: listing devices%s failed%s%s",
+                                        netns_fd >= 0 ? " in the network namespace" : "",
                                         ack[0] ? ": " : "", ack);
         }
         *out = d.devs;
         *n = d.n;
         return 0;
+}
+
+int crdma_nl_devices(struct crdma_context *ctx, struct crdma_nl_device **out, size_t *n,
+                     struct crdma_error **err)
+{
+        return devices_from(ctx, -EBADF, out, n, err);
+}
+
+int crdma_nl_devices_in_netns(struct crdma_context *ctx, int netns_fd,
+                              struct crdma_nl_device **out, size_t *n, struct crdma_error **err)
+{
+        if (netns_fd < 0)
+                return crdma_fail(err, EBADF, "RDMA netlink: no network namespace given");
+        return devices_from(ctx, netns_fd, out, n, err);
+}
+
+static int ack_only_cb(const struct nlmsghdr *nlh, void *data)
+{
+        (void) nlh;
+        (void) data;
+        return MNL_CB_OK;
+}
+
+int crdma_nl_set_netns_shared(struct crdma_context *ctx, bool shared, char *ext_ack,
+                              size_t ext_ack_len)
+{
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct nlmsghdr *req = crdma_nl_request(buf, RDMA_NLDEV_CMD_SYS_SET, 0);
+        mnl_attr_put_u8(req, RDMA_NLDEV_SYS_ATTR_NETNS_MODE, shared ? 1 : 0);
+        if (ext_ack && ext_ack_len)
+                ext_ack[0] = '\0';
+        return transact_from(ctx, -EBADF, req, ack_only_cb, NULL, ext_ack, ext_ack_len);
+}
+
+int crdma_nl_move_device(struct crdma_context *ctx, int from_netns_fd, uint32_t index,
+                         int target_fd, char *ext_ack, size_t ext_ack_len)
+{
+        if (target_fd < 0)
+                return -EBADF;
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        struct nlmsghdr *req = crdma_nl_request(buf, RDMA_NLDEV_CMD_SET, 0);
+        mnl_attr_put_u32(req, RDMA_NLDEV_ATTR_DEV_INDEX, index);
+        mnl_attr_put_u32(req, RDMA_NLDEV_NET_NS_FD, (uint32_t) target_fd);
+        if (ext_ack && ext_ack_len)
+                ext_ack[0] = '\0';
+        return transact_from(ctx, from_netns_fd, req, ack_only_cb, NULL, ext_ack, ext_ack_len);
 }
 
 struct sys_get {

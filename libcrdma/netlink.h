@@ -19,6 +19,12 @@ struct crdma_netlink_ops {
          * (may be NULL) receives the kernel's extended-ack text, if any. */
         int (*transact)(void *data, struct nlmsghdr *req, mnl_cb_t cb, void *cb_data,
                         char *ext_ack, size_t ext_ack_len);
+        /* Optional (NULL: not available): the same, spoken from inside the
+         * network namespace `netns_fd`.  The kernel transport forks a child
+         * that joins it (the caller's thread never does), opens the socket
+         * there and hands the raw replies back, so `cb` runs in the caller. */
+        int (*transact_in_netns)(void *data, int netns_fd, struct nlmsghdr *req, mnl_cb_t cb,
+                                 void *cb_data, char *ext_ack, size_t ext_ack_len);
 };
 
 extern const struct crdma_netlink_ops crdma_netlink_kernel_ops;
@@ -34,6 +40,26 @@ int crdma_nl_devices(struct crdma_context *ctx, struct crdma_nl_device **out, si
 
 /* RDMA_NLDEV_CMD_SYS_GET: netns mode, true = shared, false = exclusive. */
 int crdma_nl_netns_shared(struct crdma_context *ctx, bool *shared, struct crdma_error **err);
+
+/* The same dump, seen from inside the network namespace `netns_fd` (in
+ * exclusive mode: the devices that namespace holds). */
+int crdma_nl_devices_in_netns(struct crdma_context *ctx, int netns_fd,
+                              struct crdma_nl_device **out, size_t *n, struct crdma_error **err);
+
+/* The calls below return 0 or the kernel's -errno, with its extended-ack
+ * text (or "") in `ext_ack`, and leave the wording of failures to the
+ * caller; -ENOSYS when the context has no netlink transport for the job. */
+
+/* RDMA_NLDEV_CMD_SYS_SET: netns mode (true = shared, 1; false = exclusive, 0). */
+int crdma_nl_set_netns_shared(struct crdma_context *ctx, bool shared, char *ext_ack,
+                              size_t ext_ack_len);
+
+/* RDMA_NLDEV_CMD_SET with DEV_INDEX `index` and NET_NS_FD `target_fd`: move a
+ * device into the network namespace `target_fd`.  The request is spoken from
+ * the network namespace `from_netns_fd` (the device's), or from the caller's
+ * when it is negative.  `target_fd` must be open in the caller's process. */
+int crdma_nl_move_device(struct crdma_context *ctx, int from_netns_fd, uint32_t index,
+                         int target_fd, char *ext_ack, size_t ext_ack_len);
 
 /* Run mnl's parser over one reply datagram with crdma's error handling:
  * returns MNL_CB_STOP (done), MNL_CB_OK (more to come) or a negative errno. */

@@ -1,0 +1,587 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* RDMA netns mode and device moves: the message flow against replayed kernel
+ * replies.  Each expected request is a step of a script: its op, whether it
+ * is spoken from inside the container's namespace, and the reply to give.
+ * The fork+setns transport itself needs root: the VM test proves it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "cleanup.h"
+#include "context.h"
+#include "error.h"
+#include "netns.h"
+#include "nl-replay.h"
+
+struct step {
+        unsigned op;   /* RDMA_NLDEV_CMD_* the request must carry */
+        bool in_netns; /* spoken from inside the container's namespace */
+        struct nl_replay reply;
+};
+
+struct script {
+        struct step steps[6];
+        size_t n, next;
+        int netns_fd; /* the container's namespace, for in-netns steps */
+        /* what SET and SYS_SET requests carried */
+        int64_t set_index, set_ns_fd, sys_mode;
+};
+
+static struct step *step_add(struct script *s, unsigned op, bool in_netns)
+{
+        assert_true(s->n < ELEMENTSOF(s->steps));
+        struct step *st = &s->steps[s->n++];
+        st->op = op;
+        st->in_netns = in_netns;
+        return st;
+}
+
+static bool same_file(int a, int b)
+{
+        struct stat sa, sb;
+        assert_int_equal(fstat(a, &sa), 0);
+        assert_int_equal(fstat(b, &sb), 0);
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+static int req_attr_cb(const struct nlattr *attr, void *data)
+{
+        const struct nlattr **tb = data;
+        if (mnl_attr_get_type(attr) < RDMA_NLDEV_ATTR_MAX)
+                tb[mnl_attr_get_type(attr)] = attr;
+        return MNL_CB_OK;
+}
+
+static int play(struct script *s, int netns_fd, struct nlmsghdr *req, mnl_cb_t cb, void *cb_data,
+                char *ext_ack, size_t ext_ack_len)
+{
+        assert_true(s->next < s->n); /* no request beyond the script */
+        struct step *st = &s->steps[s->next++];
+        assert_int_equal(req->nlmsg_type >> 10, RDMA_NL_NLDEV);
+        assert_int_equal(req->nlmsg_type & ((1u << 10) - 1), st->op);
+        assert_int_equal(netns_fd >= 0, st->in_netns);
+        if (st->in_netns)
+                assert_true(same_file(netns_fd, s->netns_fd));
+
+        const struct nlattr *tb[RDMA_NLDEV_ATTR_MAX] = { 0 };
+        assert_true(mnl_attr_parse(req, 0, req_attr_cb, tb) >= 0);
+        if (st->op == RDMA_NLDEV_CMD_SET) {
+                assert_non_null(tb[RDMA_NLDEV_ATTR_DEV_INDEX]);
+                assert_non_null(tb[RDMA_NLDEV_NET_NS_FD]);
+                assert_int_equal(mnl_attr_get_payload_len(tb[RDMA_NLDEV_NET_NS_FD]), 4);
+                s->set_index = mnl_attr_get_u32(tb[RDMA_NLDEV_ATTR_DEV_INDEX]);
+                s->set_ns_fd = mnl_attr_get_u32(tb[RDMA_NLDEV_NET_NS_FD]);
+        }
+        if (st->op == RDMA_NLDEV_CMD_SYS_SET) {
+                assert_non_null(tb[RDMA_NLDEV_SYS_ATTR_NETNS_MODE]);
+                s->sys_mode = mnl_attr_get_u8(tb[RDMA_NLDEV_SYS_ATTR_NETNS_MODE]);
+        }
+        int r = crdma_nl_run(st->reply.buf, st->reply.len, 0, 0, cb, cb_data, ext_ack, ext_ack_len);
+        return r < 0 ? r : 0;
+}
+
+static int script_transact(void *data, struct nlmsghdr *req, mnl_cb_t cb, void *cb_data,
+                           char *ext_ack, size_t ext_ack_len)
+{
+        return play(data, -EBADF, req, cb, cb_data, ext_ack, ext_ack_len);
+}
+
+static int script_transact_in_netns(void *data, int netns_fd, struct nlmsghdr *req, mnl_cb_t cb,
+                                    void *cb_data, char *ext_ack, size_t ext_ack_len)
+{
+        assert_true(netns_fd >= 0);
+        return play(data, netns_fd, req, cb, cb_data, ext_ack, ext_ack_len);
+}
+
+static const struct crdma_netlink_ops script_ops = {
+        .transact = script_transact,
+        .transact_in_netns = script_transact_in_netns,
+};
+
+/* ---------------------------------------------------------------- fixture */
+
+struct fixture {
+        char proc[64];     /* fake proc root: 1/ns/net -> this process's netns ("init") */
+        int self_netns;    /* this process's netns */
+        int other_netns;   /* the "container's": a namespace of its own */
+        struct script s;
+        struct crdma_context *ctx;
+};
+
+/* A network namespace other than ours: a child unshares one (in a user
+ * namespace of its own when not root) and we keep a file of it. */
+static int open_other_netns(void)
+{
+        int p[2];
+        assert_int_equal(pipe(p), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                close(p[0]);
+                char ok = unshare(CLONE_NEWNET) == 0 ||
+                          unshare(CLONE_NEWUSER | CLONE_NEWNET) == 0;
+                if (write(p[1], &ok, 1) != 1)
+                        _exit(1);
+                pause();
+                _exit(0);
+        }
+        close(p[1]);
+        char ok = 0;
+        assert_int_equal(read(p[0], &ok, 1), 1);
+        close(p[0]);
+        int fd = -1;
+        if (ok) {
+                char path[64];
+                snprintf(path, sizeof(path), "/proc/%d/ns/net", (int) pid);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        return fd;
+}
+
+static int setup(void **state)
+{
+        struct fixture *f = calloc(1, sizeof(*f));
+        assert_non_null(f);
+        f->other_netns = open_other_netns();
+        snprintf(f->proc, sizeof(f->proc), "/tmp/crdma-test-netns.XXXXXX");
+        assert_non_null(mkdtemp(f->proc));
+        char path[128];
+        snprintf(path, sizeof(path), "%s/1", f->proc);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/1/ns", f->proc);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/1/ns/net", f->proc);
+        assert_int_equal(symlink("/proc/self/ns/net", path), 0);
+        f->self_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        assert_true(f->self_netns >= 0);
+
+        f->s.netns_fd = f->other_netns;
+        f->s.set_index = f->s.set_ns_fd = f->s.sys_mode = -1;
+        assert_int_equal(crdma_context_new(&f->ctx, NULL), 0);
+        assert_int_equal(crdma_context_set_root(f->ctx, CRDMA_ROOT_PROC, f->proc, NULL), 0);
+        crdma_context_set_netlink_ops(f->ctx, &script_ops, &f->s);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct fixture *f = *state;
+        if (!f)
+                return 0;
+        /* Every scripted request was made. */
+        assert_int_equal(f->s.next, f->s.n);
+        crdma_context_free(f->ctx);
+        char path[128];
+        snprintf(path, sizeof(path), "%s/1/ns/net", f->proc);
+        unlink(path);
+        snprintf(path, sizeof(path), "%s/1/ns", f->proc);
+        rmdir(path);
+        snprintf(path, sizeof(path), "%s/1", f->proc);
+        rmdir(path);
+        rmdir(f->proc);
+        close(f->self_netns);
+        if (f->other_netns >= 0)
+                close(f->other_netns);
+        free(f);
+        return 0;
+}
+
+/* Moves need a second network namespace: without root or user namespaces
+ * there is none to be had, and those tests skip. */
+static struct fixture *with_other_netns(void **state)
+{
+        struct fixture *f = *state;
+        if (f->other_netns < 0)
+                skip();
+        return f;
+}
+
+static void reply_devices(struct nl_replay *r, const char *const *names, const uint32_t *idx,
+                          size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                nl_replay_device(r, idx[i], names[i]);
+        nl_replay_done(r);
+}
+
+/* ---------------------------------------------------------------- mode */
+
+static void test_set_mode(void **state)
+{
+        struct fixture *f = *state;
+        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, 0, NULL);
+        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, 0, NULL);
+        assert_int_equal(crdma_netns_set_mode(f->ctx, true, NULL), 0);
+        assert_int_equal(f->s.sys_mode, 0);
+        assert_int_equal(crdma_netns_set_mode(f->ctx, false, NULL), 0);
+        assert_int_equal(f->s.sys_mode, 1);
+}
+
+static void test_set_mode_busy(void **state)
+{
+        struct fixture *f = *state;
+        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, -EBUSY, NULL);
+        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, -EBUSY, NULL);
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_netns_set_mode(f->ctx, true, &err), -EBUSY);
+        assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_REFUSED);
+        assert_string_equal(crdma_error_message(err),
+                            "RDMA netns mode: cannot switch to exclusive while other network "
+                            "namespaces exist; set it at boot: \"options ib_core netns_mode=0\" "
+                            "in /etc/modprobe.d/, or ib_core.netns_mode=0 on the kernel command "
+                            "line when ib_core is built in");
+        crdma_error_free(err);
+        err = NULL;
+        assert_int_equal(crdma_netns_set_mode(f->ctx, false, &err), -EBUSY);
+        assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_REFUSED);
+        assert_non_null(strstr(crdma_error_message(err), "cannot switch to shared"));
+        crdma_error_free(err);
+}
+
+static void test_set_mode_eperm(void **state)
+{
+        struct fixture *f = *state;
+        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, -EPERM, NULL);
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_netns_set_mode(f->ctx, true, &err), -EPERM);
+        assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_SYSTEM);
+        assert_string_equal(crdma_error_message(err),
+                            "RDMA netns mode: switching to exclusive needs CAP_NET_ADMIN in the "
+                            "initial user namespace: Operation not permitted");
+        crdma_error_free(err);
+}
+
+static void test_set_mode_other_error_keeps_ext_ack(void **state)
+{
+        struct fixture *f = *state;
+        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, -EINVAL,
+                        "Unknown attribute");
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_netns_set_mode(f->ctx, false, &err), -EINVAL);
+        assert_string_equal(crdma_error_message(err),
+                            "RDMA netns mode: switching to shared failed: Unknown attribute: "
+                            "Invalid argument");
+        crdma_error_free(err);
+}
+
+static void test_no_netlink(void **state)
+{
+        struct fixture *f = with_other_netns(state);
+        crdma_context_set_netlink_ops(f->ctx, NULL, NULL);
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_netns_set_mode(f->ctx, true, &err), -EOPNOTSUPP);
+        crdma_error_free(err);
+        err = NULL;
+        struct crdma_netns_undo *u = NULL;
+        assert_int_equal(crdma_netns_move(f->ctx, "rxe0", f->other_netns, &u, &err), -EOPNOTSUPP);
+        assert_null(u);
+        crdma_error_free(err);
+}
+
+/* ---------------------------------------------------------------- move */
+
+static void test_move_and_undo(void **state)
+{
+        struct fixture *f = with_other_netns(state);
+        static const char *const host[] = { "mlx5_0", "mlx5_1" };
+        static const uint32_t host_idx[] = { 0, 3 };
+        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, false)->reply, host, host_idx, 2);
+        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, false)->reply, 0, NULL);
+
+        struct crdma_netns_undo *u = NULL;
+        assert_int_equal(crdma_netns_move(f->ctx, "mlx5_1", f->other_netns, &u, NULL), 0);
+        assert_non_null(u);
+        assert_int_equal(f->s.set_index, 3);
+        assert_int_equal(f->s.set_ns_fd, f->other_netns);
+
+        /* Back: the mode, the dump inside the namespace, SET from inside it
+         * naming the host's namespace (the proc root's 1/ns/net). */
+        nl_replay_netns_mode(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_GET, false)->reply, 0);
+        nl_replay_error(&f->s.steps[f->s.n - 1].reply, 0, NULL);
+        static const char *const inside[] = { "mlx5_1" };
+        static const uint32_t inside_idx[] = { 3 };
+        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, true)->reply, inside, inside_idx, 1);
+        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, true)->reply, 0, NULL);
+        f->s.set_index = f->s.set_ns_fd = -1;
+        assert_int_equal(crdma_netns_undo(f->ctx, u, NULL), 0);
+        assert_int_equal(f->s.set_index, 3);
+
+        /* Twice: nothing more to do, no request. */
+        assert_int_equal(crdma_netns_undo(f->ctx, u, NULL), 0);
+        crdma_netns_undo_free(u);
+}
+
+/* The fd that SET names when moving back is the host's namespace: catch it
+ * while the request is made. */
+static int64_t seen_back_fd_same_as_self = -1;
+static int self_netns_fd = -1;
+
+static int check_back_transact(void *data, int netns_fd, struct nlmsghdr *req, mnl_cb_t cb,
+                               void *cb_data, char *ext_ack, size_t ext_ack_len)
+{
+        struct script *s = data;
+        int r = play(s, netns_fd, req, cb, cb_data, ext_ack, ext_ack_len);
+        if ((req->nlmsg_type & ((1u << 10) - 1)) == RDMA_NLDEV_CMD_SET)
+                seen_back_fd_same_as_self = same_file((int) s->set_ns_fd, self_netns_fd);
+        return r;
+}
+
+static void test_return_names_init_netns(void **state)
+{
+        struct fixture *f = with_other_netns(state);
+        static const struct crdma_netlink_ops ops = {
+                .transact = script_transact,
+                .transact_in_netns = check_back_transact,
+        };
+        crdma_context_set_netlink_ops(f->ctx, &ops, &f->s);
+        self_netns_fd = f->self_netns;
+        seen_back_fd_same_as_self = -1;
+
+        nl_replay_netns_mode(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_GET, false)->reply, 0);
+        nl_replay_error(&f->s.steps[f->s.n - 1].reply, 0, NULL);
+        static const char *const inside[] = { "rxe0", "mlx5_1" };
+        static const uint32_t inside_idx[] = { 1, 3 };
+        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, true)->reply, inside, inside_idx, 2);
+        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, true)->reply, 0, NULL);
+
+        /* mlx5_9 is not in there: fine. */
+        static const char *const names[] = { "mlx5_9", "mlx5_1" };
+        assert_int_equal(crdma_netns_return(f->ctx, f->other_netns, names, 2, NULL), 0);
+        assert_int_equal(f->s.set_index, 3);
+        assert_int_equal(seen_back_fd_same_as_self, 1);
+}
+
+static void test_return_failure_names_device(void **state)
+{
+        struct fixture *f = with_other_netns(state);
+        nl_replay_netns_mode(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_GET, false)->reply, 0);
+        nl_replay_error(&f->s.steps[f->s.n - 1].reply, 0, NULL);
+        static const char *const inside[] = { "mlx5_1", "mlx5_2" };
+        static const uint32_t inside_idx[] = { 3, 4 };
+        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, true)->reply, inside, inside_idx, 2);
+        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, true)->reply, -EPERM,
+                        "Missing CAP_NET_ADMIN in the target net namespace");
+        /* The next device is still tried. */
+        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, true)->reply, 0, NULL);
+
+        static const char *const names[] = { "mlx5_1", "mlx5_2" };
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_netns_return(f->ctx, f->other_netns, names, 2, &err), -EPERM);
+        assert_int_equal(f->s.set_index, 4);
+        assert_string_equal(crdma_error_message(err),
+                            "device mlx5_1: moving it back to the host's network namespace failed: "
+                            "Missing CAP_NET_ADMIN in the target net namespace: Operation not "
+                            "permitted");
+        crdma_error_free(err);
+}
+
+static void test_return_shared_mode_is_nothing(void **state)
+{
+        struct fixture *f = with_other_netns(state);
+        nl_replay_netns_mode(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_GET, false)->reply, 1);
+        nl_replay_error(&f->s.steps[f->s.n - 1].reply, 0, NULL);
+        static const char *const names[] = { "mlx5_1" };
+        assert_int_equal(crdma_netns_return(f->ctx, f->other_netns, names, 1, NULL), 0);
+        /* The host's own namespace: nothing to ask. */
+        assert_int_equal(crdma_netns_return(f->ctx, f->self_netns, names, 1, NULL), 0);
+}
+
+static void test_move_rxe_refused(void **state)
+{
+        struct fixture *f = with_other_netns(state);
+        static const char *const host[] = { "rxe0" };
+        static const uint32_t host_idx[] = { 1 };
+        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, false)->reply, host, host_idx, 1);
+        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, false)->reply, -EOPNOTSUPP, NULL);
+        /* Which EOPNOTSUPP: the mode tells (exclusive here). */
+        nl_replay_netns_mode(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_GET, false)->reply, 0);
+        nl_replay_error(&f->s.steps[f->s.n - 1].reply, 0, NULL);
+
+        struct crdma_netns_undo *u = NULL;
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_netns_move(f->ctx, "rxe0", f->other_netns, &u, &err), -EOPNOTSUPP);
+        assert_null(u);
+        assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_REFUSED);
+        assert_string_equal(crdma_error_message(err),
+                            "device rxe0: its driver cannot move between network namespaces "
+                            "(software devices such as rxe and siw); use shared mode, or an "
+                            "SR-IOV VF");
+        crdma_error_free(err);
+}
+
+static void test_move_in_shared_mode_refused(void **state)
+{
+        struct fixture *f = with_other_netns(state);
+        static const char *const host[] = { "mlx5_1" };
+        static const uint32_t host_idx[] = { 3 };
+        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, false)->reply, host, host_idx, 1);
+        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, false)->reply, -EOPNOTSUPP, NULL);
+        nl_replay_netns_mode(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_GET, false)->reply, 1);
+        nl_replay_error(&f->s.steps[f->s.n - 1].reply, 0, NULL);
+
+        struct crdma_netns_undo *u = NULL;
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_netns_move(f->ctx, "mlx5_1", f->other_netns, &u, &err), -EOPNOTSUPP);
+        assert_null(u);
+        assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_REFUSED);
+        assert_string_equal(crdma_error_message(err),
+                            "device mlx5_1: the host's RDMA netns mode is shared, devices move "
+                            "between network namespaces only in exclusive mode; set it at boot: "
+                            "\"options ib_core netns_mode=0\" in /etc/modprobe.d/, or "
+                            "ib_core.netns_mode=0 on the kernel command line when ib_core is "
+                            "built in");
+        crdma_error_free(err);
+}
+
+static void test_move_eperm(void **state)
+{
+        struct fixture *f = with_other_netns(state);
+        static const char *const host[] = { "mlx5_1" };
+        static const uint32_t host_idx[] = { 3 };
+        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, false)->reply, host, host_idx, 1);
+        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, false)->reply, -EPERM, NULL);
+        struct crdma_netns_undo *u = NULL;
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_netns_move(f->ctx, "mlx5_1", f->other_netns, &u, &err), -EPERM);
+        assert_null(u);
+        assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_SYSTEM);
+        assert_non_null(strstr(crdma_error_message(err), "needs CAP_NET_ADMIN"));
+        crdma_error_free(err);
+}
+
+static void test_move_unknown_device(void **state)
+{
+        struct fixture *f = with_other_netns(state);
+        static const char *const host[] = { "rxe0" };
+        static const uint32_t host_idx[] = { 1 };
+        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, false)->reply, host, host_idx, 1);
+        /* Not in the container's namespace either. */
+        nl_replay_done(&step_add(&f->s, RDMA_NLDEV_CMD_GET, true)->reply);
+
+        struct crdma_netns_undo *u = NULL;
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_netns_move(f->ctx, "mlx5_7", f->other_netns, &u, &err), -ENODEV);
+        assert_null(u);
+        assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_REFUSED);
+        assert_string_equal(crdma_error_message(err),
+                            "device mlx5_7: no such RDMA device in the host's network namespace "
+                            "(unknown, or moved into another network namespace)");
+        crdma_error_free(err);
+}
+
+static void test_move_already_there(void **state)
+{
+        struct fixture *f = with_other_netns(state);
+        nl_replay_done(&step_add(&f->s, RDMA_NLDEV_CMD_GET, false)->reply);
+        static const char *const inside[] = { "mlx5_1" };
+        static const uint32_t inside_idx[] = { 3 };
+        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, true)->reply, inside, inside_idx, 1);
+
+        struct crdma_netns_undo *u = NULL;
+        assert_int_equal(crdma_netns_move(f->ctx, "mlx5_1", f->other_netns, &u, NULL), 0);
+        assert_non_null(u);
+        /* We did not move it: undoing does not either (no request). */
+        assert_int_equal(crdma_netns_undo(f->ctx, u, NULL), 0);
+        crdma_netns_undo_free(u);
+}
+
+static void test_move_into_host_netns_refused(void **state)
+{
+        struct fixture *f = with_other_netns(state);
+        struct crdma_netns_undo *u = NULL;
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_netns_move(f->ctx, "mlx5_1", f->self_netns, &u, &err), -EINVAL);
+        assert_null(u);
+        assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_REFUSED);
+        assert_non_null(strstr(crdma_error_message(err), "shares the host's network namespace"));
+        crdma_error_free(err);
+}
+
+static void test_move_target_not_netns(void **state)
+{
+        struct fixture *f = with_other_netns(state);
+        int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        assert_true(fd >= 0);
+        struct crdma_netns_undo *u = NULL;
+        struct crdma_error *err = NULL;
+        assert_true(crdma_netns_move(f->ctx, "mlx5_1", fd, &u, &err) < 0);
+        assert_null(u);
+        assert_non_null(strstr(crdma_error_message(err), "not a namespace file"));
+        crdma_error_free(err);
+        err = NULL;
+        static const char *const names[] = { "mlx5_1" };
+        assert_true(crdma_netns_return(f->ctx, fd, names, 1, &err) < 0);
+        crdma_error_free(err);
+        close(fd);
+}
+
+/* The real fork+setns transport, as far as this machine allows: without
+ * root the child cannot join the namespace, without ib_core it cannot open
+ * RDMA netlink; either way the answer comes back, naming the step. */
+static void test_kernel_transport_reports_child_failure(void **state)
+{
+        struct fixture *f = with_other_netns(state);
+        crdma_context_set_netlink_ops(f->ctx, &crdma_netlink_kernel_ops, NULL);
+        struct crdma_nl_device *devs = NULL;
+        size_t n = 0;
+        struct crdma_error *err = NULL;
+        int r = crdma_nl_devices_in_netns(f->ctx, f->other_netns, &devs, &n, &err);
+        if (r == 0) {
+                /* A machine with RDMA and the rights: a fresh namespace holds no device
+                 * in exclusive mode, every device in shared mode. */
+                free(devs);
+                return;
+        }
+        const char *m = crdma_error_message(err);
+        assert_non_null(strstr(m, "RDMA netlink: listing devices in the network namespace failed: "));
+        assert_true(strstr(m, "joining the network namespace (setns)") ||
+                    strstr(m, "opening RDMA netlink inside the network namespace"));
+        crdma_error_free(err);
+}
+
+static void test_undo_free_null(void **state)
+{
+        (void) state;
+        crdma_netns_undo_free(NULL);
+        assert_int_equal(crdma_netns_undo(NULL, NULL, NULL), 0);
+}
+
+int main(void)
+{
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+        const struct CMUnitTest tests[] = {
+                T(test_set_mode),
+                T(test_set_mode_busy),
+                T(test_set_mode_eperm),
+                T(test_set_mode_other_error_keeps_ext_ack),
+                T(test_no_netlink),
+                T(test_move_and_undo),
+                T(test_return_names_init_netns),
+                T(test_return_failure_names_device),
+                T(test_return_shared_mode_is_nothing),
+                T(test_move_rxe_refused),
+                T(test_move_in_shared_mode_refused),
+                T(test_move_eperm),
+                T(test_move_unknown_device),
+                T(test_move_already_there),
+                T(test_move_into_host_netns_refused),
+                T(test_move_target_not_netns),
+                T(test_kernel_transport_reports_child_failure),
+                cmocka_unit_test(test_undo_free_null),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
