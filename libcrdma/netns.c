@@ -293,11 +293,12 @@ static int move_back(struct crdma_context *ctx, int netns_fd, const char *const 
                 return r;
         }
         int first = 0;
-        for (size_t i = 0; i < n; i++) {
-                const struct crdma_nl_device *dev = find(devs, ndevs, names[i]);
+        for (size_t i = 0; i < (names ? n : ndevs); i++) {
+                const char *name = names ? names[i] : devs[i].name;
+                const struct crdma_nl_device *dev = find(devs, ndevs, name);
                 if (!dev) {
                         crdma_log(ctx, CRDMA_LOG_DEBUG, "device %s: not in the container's "
-                                  "network namespace", names[i]);
+                                  "network namespace", name);
                         continue;
                 }
                 char ack[256] = "";
@@ -306,11 +307,11 @@ static int move_back(struct crdma_context *ctx, int netns_fd, const char *const 
                         if (first == 0)
                                 first = crdma_fail_errno(err, r, "device %s: moving it back to "
                                                          "the host's network namespace failed%s%s",
-                                                         names[i], colon(ack), ack);
+                                                         name, colon(ack), ack);
                         continue;
                 }
                 crdma_log(ctx, CRDMA_LOG_INFO, "device %s: moved back to the host's network "
-                          "namespace", names[i]);
+                          "namespace", name);
         }
         return first;
 }
@@ -341,9 +342,7 @@ void crdma_netns_undo_free(struct crdma_netns_undo *undo)
 int crdma_netns_return(struct crdma_context *ctx, int netns_fd, const char *const *names,
                        size_t n, struct crdma_error **err)
 {
-        if (n > 0 && !names)
-                return crdma_fail(err, EINVAL, "crdma_netns_return: invalid arguments");
-        if (n == 0)
+        if (names && n == 0)
                 return 0;
         return move_back(ctx, netns_fd, names, n, err);
 }

@@ -39,9 +39,11 @@ void crdma_netns_undo_free(struct crdma_netns_undo *undo);
 
 /* For poststop: move back every device of `names` that is in the network
  * namespace `netns_fd` (e.g. a pod's bind-mounted namespace that outlives
- * the container).  Devices not found there are fine; in shared mode, or when
- * `netns_fd` is the initial namespace, there is nothing to do.  Every device
- * is tried; the first failure is returned. */
+ * the container).  `names` NULL: every device found there (io.crdma.devices
+ * "all": in exclusive mode those are invisible from the host's namespace, so
+ * the caller cannot list them).  Devices not found there are fine; in shared
+ * mode, or when `netns_fd` is the initial namespace, there is nothing to do.
+ * Every device is tried; the first failure is returned. */
 int crdma_netns_return(struct crdma_context *ctx, int netns_fd, const char *const *names,
                        size_t n, struct crdma_error **err);
 

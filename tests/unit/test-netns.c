@@ -365,6 +365,24 @@ static void test_return_names_init_netns(void **state)
         assert_int_equal(seen_back_fd_same_as_self, 1);
 }
 
+static void test_return_all(void **state)
+{
+        struct fixture *f = with_other_netns(state);
+        nl_replay_netns_mode(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_GET, false)->reply, 0);
+        nl_replay_error(&f->s.steps[f->s.n - 1].reply, 0, NULL);
+        static const char *const inside[] = { "mlx5_1", "mlx5_2" };
+        static const uint32_t inside_idx[] = { 3, 4 };
+        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, true)->reply, inside, inside_idx, 2);
+        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, true)->reply, 0, NULL);
+        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, true)->reply, 0, NULL);
+        /* NULL names: whatever is in there ("all"). */
+        assert_int_equal(crdma_netns_return(f->ctx, f->other_netns, NULL, 0, NULL), 0);
+        assert_int_equal(f->s.set_index, 4);
+        /* An empty list: nothing, no request. */
+        static const char *const none[] = { "x" };
+        assert_int_equal(crdma_netns_return(f->ctx, f->other_netns, none, 0, NULL), 0);
+}
+
 static void test_return_failure_names_device(void **state)
 {
         struct fixture *f = with_other_netns(state);
@@ -571,6 +589,7 @@ int main(void)
                 T(test_no_netlink),
                 T(test_move_and_undo),
                 T(test_return_names_init_netns),
+                T(test_return_all),
                 T(test_return_failure_names_device),
                 T(test_return_shared_mode_is_nothing),
                 T(test_move_rxe_refused),
