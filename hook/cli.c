@@ -18,7 +18,16 @@ int cli_usage_error(const char *fmt, ...)
 
 int cli_fail(struct crdma_error *err)
 {
-        fprintf(stderr, "crdma-hook: error: %s\n", crdma_error_message(err));
+        return cli_fail_in(err, NULL);
+}
+
+int cli_fail_in(struct crdma_error *err, const char *container)
+{
+        if (container)
+                fprintf(stderr, "crdma-hook: error: container %.64s: %s\n", container,
+                        crdma_error_message(err));
+        else
+                fprintf(stderr, "crdma-hook: error: %s\n", crdma_error_message(err));
         int status = crdma_error_kind(err) == CRDMA_ERROR_REFUSED ? CLI_EXIT_REFUSED
                                                                   : CLI_EXIT_SYSTEM;
         crdma_error_free(err);

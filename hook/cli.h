@@ -40,6 +40,8 @@ void cli_close(struct cli *cli);
 /* Print "crdma-hook: error: <message>" and return the exit status of the
  * error's kind. */
 int cli_fail(struct crdma_error *err);
+/* The same, naming the container the hook was run for. */
+int cli_fail_in(struct crdma_error *err, const char *container);
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print a JSON document on stdout with exactly one final newline. */
@@ -49,5 +51,7 @@ int cli_devices(struct cli *cli);
 int cli_plan(struct cli *cli);
 int cli_policy(struct cli *cli);
 int cli_system(struct cli *cli);
+int cli_inject(struct cli *cli);
+int cli_poststop(struct cli *cli);
 
 #endif

@@ -38,7 +38,7 @@ static int request_of(struct oci_container *c, struct crdma_request **req)
 {
         struct crdma_error *err = NULL;
         if (crdma_request_from_annotations(c->annotations.kv, c->annotations.n, req, &err) < 0)
-                return cli_fail(err);
+                return cli_fail_in(err, c->id);
         return CLI_EXIT_OK;
 }
 
@@ -51,6 +51,8 @@ static int describe(struct oci_container *oc, struct crdma_container **out, stru
         if (r >= 0 && oc->seccomp_denies_by_default)
                 r = crdma_container_set_seccomp_allowed(c, oc->seccomp_allowed,
                                                         oc->n_seccomp_allowed, err);
+        if (r >= 0 && oc->memlock_set)
+                crdma_container_set_memlock(c, oc->memlock_soft, oc->memlock_hard);
         if (r < 0) {
                 crdma_container_free(c);
                 return r;
@@ -82,8 +84,7 @@ int cli_inject(struct cli *cli)
             crdma_plan_new(cli->ctx, req, devices, policy, &plan, &err) < 0 ||
             describe(&oc, &container, &err) < 0 ||
             crdma_plan_apply(cli->ctx, plan, container, &err) < 0) {
-                crdma_error_prefix(&err, "container %.64s", oc.id);
-                status = cli_fail(err);
+                status = cli_fail_in(err, oc.id);
         }
 out:
         crdma_container_free(container);
@@ -126,7 +127,10 @@ int cli_poststop(struct cli *cli)
                 const char **names = calloc(n ? n : 1, sizeof(*names));
                 for (size_t i = 0; names && i < n; i++)
                         names[i] = crdma_request_device_name(req, i);
-                if (!names || crdma_netns_return(cli->ctx, netns, names, n, &err) < 0) {
+                /* "all": every device found in that namespace goes back. */
+                bool all = crdma_request_all_devices(req);
+                if (!names || crdma_netns_return(cli->ctx, netns, all ? NULL : names, all ? 0 : n,
+                                                 &err) < 0) {
                         fprintf(stderr, "crdma-hook: warning: container %.64s: %s\n", oc.id,
                                 err ? crdma_error_message(err) : "out of memory");
                         crdma_error_free(err);

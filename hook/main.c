@@ -17,6 +17,9 @@ static void usage(FILE *f)
               "  plan [-a|--annotation K=V]... [--config FILE|-]\n"
               "                            what a container with these annotations would get\n"
               "  policy                    check and print the effective policy\n"
+              "  createRuntime, prestart   OCI hook: give a created container its RDMA devices\n"
+              "                            (OCI state on stdin)\n"
+              "  poststop                  OCI hook: return devices a pod's netns still holds\n"
               "  system [netns-mode [shared|exclusive]]\n"
               "                            show or set the host's RDMA netns mode\n"
               "\n"
@@ -71,6 +74,11 @@ static const struct command {
         { "plan", cli_plan, CLI_OPT_ANNOTATION | CLI_OPT_CONFIG },
         { "policy", cli_policy, 0 },
         { "system", cli_system, 0 },
+        /* OCI hook stages: the state on stdin. prestart is createRuntime's
+         * deprecated twin: same point in the lifecycle for runc and crun. */
+        { "prestart", cli_inject, 0 },
+        { "createRuntime", cli_inject, 0 },
+        { "poststop", cli_poststop, 0 },
 };
 
 static int run(int argc, char **argv, struct cli *cli)

@@ -276,6 +276,11 @@ int crdma_container_set_capabilities(struct crdma_container *c, const char *cons
 int crdma_container_set_seccomp_allowed(struct crdma_container *c, const char *const *names,
                                         size_t n, struct crdma_error **err);
 
+/* The container's config sets RLIMIT_MEMLOCK (OCI process.rlimits): the
+ * runtime applies it after the createRuntime hooks, so a lower one would undo
+ * crdma's raise.  CRDMA_UNLIMITED for infinity. */
+void crdma_container_set_memlock(struct crdma_container *c, uint64_t soft, uint64_t hard);
+
 /* Apply a plan to a created container (the OCI createRuntime/prestart path):
  * device nodes in its mount namespace, device-cgroup access, rdma.max,
  * RLIMIT_MEMLOCK, and the netns moves of exclusive mode.  All or nothing: on

@@ -88,6 +88,26 @@ static int check_capabilities(const struct crdma_plan *plan, const struct crdma_
         return 0;
 }
 
+/* runc and crun set the config's rlimits after the createRuntime hooks: a
+ * memlock there below the plan would silently undo the raise. */
+static int check_config_memlock(const struct crdma_plan *plan, const struct crdma_container *c,
+                                struct crdma_error **err)
+{
+        if (!c->memlock_set)
+                return 0;
+        uint64_t lowest = c->memlock_soft < c->memlock_hard ? c->memlock_soft : c->memlock_hard;
+        if (plan->memlock <= lowest)
+                return 0;
+        char have[32], want[32];
+        crdma_format_limit(lowest, "unlimited", have, sizeof(have));
+        crdma_format_limit(plan->memlock, "unlimited", want, sizeof(want));
+        return crdma_refuse(err, EPERM,
+                            "RLIMIT_MEMLOCK: the container's config sets it to %s bytes, which the "
+                            "runtime applies after this hook, so crdma cannot raise it to %s here; "
+                            "remove it from process.rlimits, or use `crdma-hook edit` / the "
+                            "precreate hook", have, want);
+}
+
 static void warn_seccomp(struct crdma_context *ctx, const struct crdma_plan *plan,
                          const struct crdma_container *c)
 {
@@ -268,6 +288,8 @@ int crdma_plan_apply(struct crdma_context *ctx, const struct crdma_plan *plan,
                 return crdma_fail(err, EINVAL, "crdma_plan_apply: NULL argument");
 
         int r = check_capabilities(plan, c, err);
+        if (r >= 0)
+                r = check_config_memlock(plan, c, err);
         if (r < 0)
                 return r;
         warn_seccomp(ctx, plan, c);

@@ -68,6 +68,13 @@ int crdma_container_set_seccomp_allowed(struct crdma_container *c, const char *c
         return r;
 }
 
+void crdma_container_set_memlock(struct crdma_container *c, uint64_t soft, uint64_t hard)
+{
+        c->memlock_set = true;
+        c->memlock_soft = soft;
+        c->memlock_hard = hard;
+}
+
 void crdma_proc_cgroups_clear(struct crdma_proc_cgroups *cg)
 {
         free(cg->unified);

@@ -12,6 +12,8 @@ struct crdma_container {
         struct crdma_strv caps;
         bool seccomp_filtered;
         struct crdma_strv seccomp_allowed;
+        bool memlock_set;
+        uint64_t memlock_soft, memlock_hard;
 };
 
 /* The cgroup paths of a process, from <proc>/<pid>/cgroup. */

@@ -7,6 +7,7 @@
 #include "document.h"
 #include "error.h"
 #include "state.h"
+#include "util.h"
 
 static const char *get_string(yajl_val obj, const char *const *path)
 {
@@ -107,6 +108,33 @@ static int read_capabilities(struct oci_container *c)
         return 0;
 }
 
+/* A JSON number as an exact uint64 (yajl keeps the text; values above
+ * LLONG_MAX, such as 2^64-1 for "unlimited", are not integers to it). */
+static bool get_u64(yajl_val v, uint64_t *out)
+{
+        return v && YAJL_IS_NUMBER(v) && crdma_parse_decimal(v->u.number.r, UINT64_MAX, out) == 0;
+}
+
+static int read_rlimits(struct oci_container *c, struct crdma_error **err)
+{
+        const char *rl_path[] = { "process", "rlimits", NULL };
+        yajl_val rls = yajl_tree_get(c->config, rl_path, yajl_t_array);
+        for (size_t i = 0; rls && i < YAJL_GET_ARRAY(rls)->len; i++) {
+                yajl_val rl = YAJL_GET_ARRAY(rls)->values[i];
+                const char *type_path[] = { "type", NULL }, *soft_path[] = { "soft", NULL },
+                           *hard_path[] = { "hard", NULL };
+                const char *type = get_string(rl, type_path);
+                if (!type || strcmp(type, "RLIMIT_MEMLOCK") != 0)
+                        continue;
+                if (!get_u64(yajl_tree_get(rl, soft_path, yajl_t_number), &c->memlock_soft) ||
+                    !get_u64(yajl_tree_get(rl, hard_path, yajl_t_number), &c->memlock_hard))
+                        return crdma_fail(err, EINVAL, "%s/config.json: process.rlimits "
+                                          "RLIMIT_MEMLOCK: soft and hard must be integers", c->bundle);
+                c->memlock_set = true;
+        }
+        return 0;
+}
+
 /* Which syscalls the profile lets through unconditionally: rules whose action
  * is SCMP_ACT_ALLOW (or LOG) and that carry no argument filter. */
 static int read_seccomp(struct oci_container *c)
@@ -180,6 +208,8 @@ int oci_container_load(const char *state_text, size_t len, bool need_pid,
                 if (read_capabilities(&c) < 0 || read_seccomp(&c) < 0)
                         r = crdma_fail_oom(err);
         }
+        if (r >= 0)
+                r = read_rlimits(&c, err);
         if (r >= 0)
                 r = merge_annotations(&c, err);
         if (r < 0) {

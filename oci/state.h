@@ -26,6 +26,9 @@ struct oci_container {
         bool caps_known;
         const char **caps;
         size_t n_caps;
+        /* process.rlimits RLIMIT_MEMLOCK (UINT64_MAX: unlimited) */
+        bool memlock_set;
+        uint64_t memlock_soft, memlock_hard;
         /* linux.seccomp: filtered with a default that denies; allowed names */
         bool seccomp_denies_by_default;
         const char **seccomp_allowed;
