@@ -7,7 +7,7 @@ set -euo pipefail
 
 build=(meson ninja-build pkg-config gcc libc6-dev python3
        libibverbs-dev libmnl-dev libyajl-dev libseccomp-dev libcap-dev libcgroup-dev libbpf-dev)
-test=(libcmocka-dev binutils mandoc)
+test=(libcmocka-dev binutils mandoc runc jq)
 
 want=()
 for set in "$@"; do
