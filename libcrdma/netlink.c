@@ -27,6 +27,21 @@ struct nlmsghdr *crdma_nl_request(void *buf, unsigned op, uint16_t flags)
         return nlh;
 }
 
+/* The NLMSGERR_ATTR_MSG text in the TLVs at payload offset `off`. */
+static void ext_ack_text_at(const struct nlmsghdr *nlh, size_t off, char *out, size_t len)
+{
+        if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || !out || len == 0)
+                return;
+        const struct nlattr *attr;
+        mnl_attr_for_each(attr, nlh, off) {
+                if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
+                    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0) {
+                        snprintf(out, len, "%s", mnl_attr_get_str(attr));
+                        return;
+                }
+        }
+}
+
 /* The NLMSGERR_ATTR_MSG text of an extended ack, if the kernel sent one. */
 static void ext_ack_text(const struct nlmsghdr *nlh, char *out, size_t len)
 {
@@ -75,11 +90,39 @@ static int error_cb(const struct nlmsghdr *nlh, void *data)
         return MNL_CB_ERROR;
 }
 
+/* The end of a dump.  mnl applies its own defaults only without a control
+ * array: with one, an unset NLMSG_DONE entry would be skipped and a dump
+ * never end.  Kernels since 4.x may put the dump's error in it. */
+static int done_cb(const struct nlmsghdr *nlh, void *data)
+{
+        struct run_ctx *rc = data;
+        int32_t e = 0;
+        if (mnl_nlmsg_get_payload_len(nlh) >= sizeof(e))
+                memcpy(&e, mnl_nlmsg_get_payload(nlh), sizeof(e));
+        if (e < 0) {
+                ext_ack_text_at(nlh, sizeof(e), rc->ext_ack, rc->ext_ack_len);
+                errno = -e;
+                return MNL_CB_ERROR;
+        }
+        return MNL_CB_STOP;
+}
+
+static int noop_cb(const struct nlmsghdr *nlh, void *data)
+{
+        (void) nlh;
+        (void) data;
+        return MNL_CB_OK;
+}
+
 int crdma_nl_run(const void *buf, size_t len, uint32_t seq, uint32_t portid, mnl_cb_t cb,
                  void *cb_data, char *ext_ack, size_t ext_ack_len)
 {
         struct run_ctx rc = { cb, cb_data, ext_ack, ext_ack_len };
-        mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = error_cb };
+        mnl_cb_t ctl[NLMSG_MIN_TYPE] = {
+                [NLMSG_NOOP] = noop_cb,
+                [NLMSG_ERROR] = error_cb,
+                [NLMSG_DONE] = done_cb,
+        };
         errno = 0;
         int r = mnl_cb_run2(buf, len, seq, portid, data_cb, &rc, ctl, NLMSG_MIN_TYPE);
         if (r < 0)

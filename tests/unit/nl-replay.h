@@ -87,7 +87,11 @@ static inline int nl_replay_transact(void *data, struct nlmsghdr *req, mnl_cb_t 
         if (r->len == 0)
                 return -EPROTONOSUPPORT;
         int ret = crdma_nl_run(r->buf, r->len, 0, 0, cb, cb_data, ext_ack, ext_ack_len);
-        return ret < 0 ? ret : 0;
+        /* The replies must end the transaction (NLMSG_DONE, an ack or an
+         * error): the kernel transport would otherwise wait for more. */
+        if (ret > MNL_CB_STOP)
+                return -EPIPE;
+        return ret;
 }
 
 static const struct crdma_netlink_ops nl_replay_ops = { .transact = nl_replay_transact };

@@ -88,7 +88,9 @@ static int play(struct script *s, int netns_fd, struct nlmsghdr *req, mnl_cb_t c
                 s->sys_mode = mnl_attr_get_u8(tb[RDMA_NLDEV_SYS_ATTR_NETNS_MODE]);
         }
         int r = crdma_nl_run(st->reply.buf, st->reply.len, 0, 0, cb, cb_data, ext_ack, ext_ack_len);
-        return r < 0 ? r : 0;
+        /* The reply ends the transaction, as the kernel transports need. */
+        assert_true(r <= MNL_CB_STOP);
+        return r;
 }
 
 static int script_transact(void *data, struct nlmsghdr *req, mnl_cb_t cb, void *cb_data,
