@@ -282,9 +282,11 @@ int crdma_devcg_v2_build(const struct bpf_insn *runtime, size_t n_runtime,
         if (plen)
                 prefix_emit(set, n_set, prog);
 
+        /* Changed when the rule set is: the union holds the old rules, so the same count
+         * means the same set.  (Not a byte comparison: the normalised zero-extension markers
+         * would count as a change on every run.) */
         if (changed)
-                *changed = plen + n_body != n_runtime ||
-                           memcmp(prog, runtime, n_runtime * sizeof(*prog)) != 0;
+                *changed = old_len ? n_set != n_old : n_set > 0;
         *out = TAKE_PTR(prog);
         *n_out = plen + n_body;
         return 0;
@@ -374,8 +376,9 @@ static void log_ctx(const struct crdma_context *ctx, enum crdma_log_level level,
 
 /* -------------------------------------------------------------- cgroup v2 */
 
-#define HINT_CAPS \
-        "; the hook needs CAP_SYS_ADMIN and CAP_BPF (CAP_SYS_ADMIN alone before Linux 5.8)"
+/* Opening another process's program by id takes CAP_SYS_ADMIN; with it, loading, attaching
+ * and reading instructions need nothing more (CAP_BPF and CAP_NET_ADMIN are not enough). */
+#define HINT_CAPS "; the hook needs CAP_SYS_ADMIN to open, load and attach device programs"
 
 /* "<what>: <strerror>[<hint>][; and putting back ... failed too: <also>]".
  * crdma_fail_errno puts strerror last; a hint has to come after it. */
@@ -573,6 +576,8 @@ static bool ids_contain(const uint32_t *ids, uint32_t n, uint32_t id)
  * are dropped from the record; the first failure is reported. */
 static int v2_undo(struct crdma_devcg_undo *u, struct crdma_error **err)
 {
+        if (u->n_swaps == 0)
+                return 0;
         int ret = 0;
         /* Single mode has no BPF_F_REPLACE to check that ours is still there. */
         _cleanup_free_ uint32_t *ids = NULL;

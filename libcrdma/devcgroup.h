@@ -108,14 +108,19 @@ int crdma_devcg_v2_build(const struct bpf_insn *runtime, size_t n_runtime,
  * Running it again with rules already allowed changes nothing; with new rules
  * it rewrites our prefix (union), never stacking a second one.
  * `undo` may be NULL; else it receives the record on success (an empty one
- * when nothing changed). */
+ * when nothing changed).
+ * Capabilities: CAP_SYS_ADMIN (opening the runtime's program by id needs it;
+ * with it the query, the load and the attach need nothing more). */
 int crdma_devcg_v2_allow(struct crdma_context *ctx, int cgroup_fd, const char *cgroup_name,
                          const struct crdma_devcg_rule *rules, size_t n,
                          struct crdma_devcg_undo **undo, struct crdma_error **err);
 
 /* cgroup v1: "c MAJ:MIN rw" to devices.allow in `devices_cgroup_fd` (the
  * container's directory in the devices hierarchy), for each rule not already
- * allowed read+write according to devices.list. */
+ * allowed read+write according to devices.list; one write per rule, and a
+ * failure part-way takes back the ones written.  A cgroup in default-allow mode
+ * (devices.list "a *:* rwm", a privileged container) is left alone: it lists
+ * no deny exceptions to compare with.  Needs CAP_SYS_ADMIN. */
 int crdma_devcg_v1_allow(struct crdma_context *ctx, int devices_cgroup_fd,
                          const char *cgroup_name, const struct crdma_devcg_rule *rules,
                          size_t n, struct crdma_devcg_undo **undo,
