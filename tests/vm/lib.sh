@@ -4,7 +4,7 @@
 #   #!/usr/bin/env bash
 #   # NN-name: what it proves
 #   # vm-timeout: 120                      (optional, seconds; default 180)
-#   # shellcheck source=tests/vm/lib.sh
+#   # shellcheck source=SCRIPTDIR/../lib.sh
 #   . "${BASH_SOURCE[0]%/*}/../lib.sh"
 #
 # and runs as root inside the VM (tests/vm/guest-init.sh), with cgroup2 on /sys/fs/cgroup,
@@ -78,7 +78,8 @@ assert_match() {
 }
 
 # capture CMD...: run CMD, its stdout+stderr in $OUT, its exit status in $RC, never exits.
-OUT= RC=0
+OUT='' RC=0
+export OUT RC
 capture() {
 	local e=0
 	[[ $- == *e* ]] && e=1
@@ -104,14 +105,27 @@ need_hook() {
 
 # wait_for FILE ERE SECONDS: wait until FILE has a line matching ERE
 wait_for() {
-	local i
-	for ((i = 0; i < $3 * 5; i++)); do
+	local end=$((SECONDS + $3))
+	while ((SECONDS < end)); do
 		grep -Eq -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.2
+		sleep 0.5
 	done
 	printf '%s\n' "--- $1:"
 	cat "$1" 2>/dev/null || true
 	fail "waited $3 s for /$2/ in $1"
+}
+
+# rdma_line FILE DEV: DEV's line of an rdma.max / rdma.current file, trailing blanks cut
+# (the kernel lists every RDMA device, each line ending in a blank)
+rdma_line() {
+	local line
+	while read -r line; do
+		[[ $line == "$2 "* ]] && {
+			echo "$line"
+			return 0
+		}
+	done <"$1"
+	return 1
 }
 
 # ------------------------------------------------------------------ host facts
@@ -122,13 +136,25 @@ dev_numbers() {
 	read -r t maj min mode < <(stat -c '%F %t %T %a' "$1" | sed 's/^character special file/c/; s/^block special file/b/')
 	echo "$t $((16#$maj)) $((16#$min)) $mode"
 }
-# gid_index RDMADEV IPV4 -> the GID table index holding ::ffff:IPV4 (RoCE v2), port 1
+# gid_index RDMADEV IPV4 -> the port-1 GID table index holding ::ffff:IPV4 (RoCE v2)
 gid_index() {
-	local want f gid
-	want=$(printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x' ${2//./ })
+	local want
+	local -a o
+	IFS=. read -ra o <<<"$2"
+	want=$(printf '0000:0000:0000:0000:0000:ffff:%02x%02x:%02x%02x' "${o[@]}")
+	gid_find "$1" "$want"
+}
+# gid_index_ll RDMADEV -> the port-1 GID table index of the netdev's IPv6 link-local address.
+# Between rxe0 and rxe1 of one guest only these GIDs carry traffic (see 05-perftest).
+gid_index_ll() { gid_find "$1" 'fe80:*'; }
+# gid_find RDMADEV GLOB: first port-1 GID index whose GID matches GLOB (builtins only: the
+# table has 1024 entries and a fork per entry is slow under TCG)
+gid_find() {
+	local f gid
 	for f in /sys/class/infiniband/"$1"/ports/1/gids/*; do
 		read -r gid <"$f" || continue
-		if [[ $gid == "$want" ]]; then
+		# shellcheck disable=SC2053 # $2 is a glob on purpose
+		if [[ $gid == $2 ]]; then
 			echo "${f##*/}"
 			return 0
 		fi
@@ -136,13 +162,27 @@ gid_index() {
 	return 1
 }
 
+# json_array STRING...: a JSON array of the strings (jq 1.6 parses "-x" after --args as its
+# own option, and -R stops at a NUL: one --arg per string)
+json_array() {
+	local -a a=()
+	local i=0 x expr='['
+	for x in "$@"; do
+		a+=(--arg "v$i" "$x")
+		expr+="\$v$i,"
+		i=$((i + 1))
+	done
+	jq -cn "${a[@]}" "${expr%,}]"
+}
+
 # ------------------------------------------------------------------ rootfs and bundles
 # make_rootfs DIR: a minimal rootfs that runs the host's programs. bin/sbin/lib* are the
 # host's symlinks into usr (merged /usr) or bind mounts (see host_dir_binds); /usr is
 # bind-mounted read-only by oci_bundle / podman_run; /etc gets copies of the few files the
-# programs read (libibverbs.d names the verbs providers).
+# programs read (libibverbs.d names the verbs providers). Few forks: each costs ~0.2 s in TCG.
 make_rootfs() {
-	local r=$1 d f
+	local r=$1 d
+	local -a etc=()
 	mkdir -p "$r"/{proc,sys,dev,tmp,run,root,mnt,usr,etc,var/tmp}
 	chmod 1777 "$r/tmp" "$r/var/tmp"
 	for d in bin sbin lib lib32 lib64 libx32; do
@@ -152,11 +192,10 @@ make_rootfs() {
 			mkdir -p "$r/$d"
 		fi
 	done
-	for f in passwd group nsswitch.conf ld.so.cache ld.so.conf ld.so.conf.d hosts \
-		libibverbs.d rdma alternatives; do
-		[[ -e /etc/$f ]] && cp -a "/etc/$f" "$r/etc/"
+	for d in passwd group nsswitch.conf ld.so.cache ld.so.conf ld.so.conf.d hosts libibverbs.d; do
+		[[ -e /etc/$d ]] && etc+=("/etc/$d")
 	done
-	return 0
+	cp -a "${etc[@]}" "$r/etc/"
 }
 # host_dir_binds: the host dirs a make_rootfs rootfs needs bind-mounted (read-only)
 host_dir_binds() {
@@ -169,7 +208,8 @@ host_dir_binds() {
 }
 
 # oci_bundle DIR [OPTION]... -- CMD...
-# Writes DIR/config.json (from `runc spec`) and DIR/rootfs (make_rootfs) for runc and crun:
+# Writes DIR/config.json (from `runc spec`) for runc and crun. The root is read-only and
+# shared by the scenario's bundles: $WORK/rootfs (make_rootfs), unless --rootfs.
 #   --annotation KEY=VALUE   add an annotation
 #   --hook STAGE 'PATH ARG...'  add a hook (args[0] = PATH's basename, then ARGs; split on
 #                            blanks); env PATH=/usr/sbin:/usr/bin:/sbin:/bin
@@ -179,19 +219,21 @@ host_dir_binds() {
 #   --rdma-cm                both of the above for /dev/infiniband/rdma_cm
 #   --memlock BYTES|unlimited   process.rlimits RLIMIT_MEMLOCK (soft = hard)
 #   --host-net               no network namespace (share the guest's veth pair and IPs)
+#   --bind SRC[:DST]         bind-mount SRC (a guest path) read-only at DST (default SRC)
 #   --cgroup PATH            linux.cgroupsPath (default /crdma-vm/<basename DIR>)
 #   --env KEY=VALUE          add to process.env
+#   --rootfs DIR             root.path (made with make_rootfs if missing)
 #   --jq FILTER              any other edit, applied last (jq filter on the config)
 # The container's cgroup is /sys/fs/cgroup/<cgroupsPath>. config.json is also copied to
 # $CRDMA_ARTIFACTS/<basename DIR>.config.json.
 oci_bundle() {
-	local dir=$1 name filter cg stage path t maj min mode memlock= d
+	local dir=$1 name filter cg stage path t maj min mode memlock='' d rootfs=$WORK/rootfs
 	shift
-	name=$(basename "$dir")
+	name=${dir##*/}
 	cg=/crdma-vm/$name
 	local -a jqargs=() extra=() cmd=()
-	filter='.process.terminal = false | .hostname = $name
-		| .root = {path: "rootfs", readonly: true}'
+	# shellcheck disable=SC2016 # $name, $cg, $cmd, $rootfs are jq variables
+	filter='.process.terminal = false | .hostname = $name'
 	local n=0
 	while (($#)); do
 		case $1 in
@@ -204,7 +246,7 @@ oci_bundle() {
 			stage=$2
 			read -ra t <<<"$3"
 			path=${t[0]}
-			jqargs+=(--arg "s$n" "$stage" --arg "p$n" "$path" --argjson "h$n" "$(jq -cn '$ARGS.positional' --args "$(basename "$path")" "${t[@]:1}")")
+			jqargs+=(--arg "s$n" "$stage" --arg "p$n" "$path" --argjson "h$n" "$(json_array "$(basename "$path")" "${t[@]:1}")")
 			filter+=" | .hooks[\$s$n] += [{path: \$p$n, args: \$h$n, env: [\"PATH=/usr/sbin:/usr/bin:/sbin:/bin\"]}]"
 			shift 3
 			;;
@@ -235,8 +277,17 @@ oci_bundle() {
 			filter+=' | .linux.namespaces |= map(select(.type != "network"))'
 			shift
 			;;
+		--bind)
+			jqargs+=(--arg "b$n" "${2%%:*}" --arg "d$n" "${2#*:}")
+			filter+=" | .mounts += [{destination: \$d$n, type: \"bind\", source: \$b$n, options: [\"rbind\", \"ro\", \"nosuid\", \"nodev\"]}]"
+			shift 2
+			;;
 		--cgroup)
 			cg=$2
+			shift 2
+			;;
+		--rootfs)
+			rootfs=$2
 			shift 2
 			;;
 		--env)
@@ -261,39 +312,41 @@ oci_bundle() {
 	for d in $(host_dir_binds); do
 		filter+=" | .mounts += [{destination: \"$d\", type: \"bind\", source: \"$d\", options: [\"rbind\", \"ro\", \"nosuid\", \"nodev\"]}]"
 	done
-	filter+=' | .linux.cgroupsPath = $cg | .process.args = $cmd'
+	# shellcheck disable=SC2016
+	filter+=' | .root = {path: $rootfs, readonly: true} | .linux.cgroupsPath = $cg
+		| .process.args = $cmd'
 	for t in "${extra[@]}"; do filter+=" | ($t)"; done
 
+	[[ -d $rootfs ]] || make_rootfs "$rootfs"
+	[[ -f $WORK/.spec.json ]] || (cd "$WORK" && runc spec && mv config.json .spec.json)
 	mkdir -p "$dir"
-	[[ -d $dir/rootfs ]] || make_rootfs "$dir/rootfs"
-	rm -f "$dir/config.json"
-	runc spec --bundle "$dir"
-	jq --arg name "$name" --arg cg "$cg" --argjson cmd "$(jq -cn '$ARGS.positional' --args "${cmd[@]}")" \
-		"${jqargs[@]}" "$filter" "$dir/config.json" >"$dir/config.json.new"
-	sed -i 's/"@UINT64_MAX@"/18446744073709551615/g' "$dir/config.json.new"
-	mv "$dir/config.json.new" "$dir/config.json"
+	jq --arg name "$name" --arg cg "$cg" --arg rootfs "$rootfs" \
+		--argjson cmd "$(json_array "${cmd[@]}")" "${jqargs[@]}" "$filter" "$WORK/.spec.json" \
+		>"$dir/config.json"
+	[[ -z $memlock ]] || sed -i 's/"@UINT64_MAX@"/18446744073709551615/g' "$dir/config.json"
 	cp "$dir/config.json" "$CRDMA_ARTIFACTS/$name.config.json"
 }
 
 # ------------------------------------------------------------------ runtimes
+# The container's name is its bundle's basename (also the default cgroup's last component).
 CONTAINERS=() # "runtime name" pairs, deleted at exit
-# run_oci RUNTIME NAME BUNDLE: run the container in the foreground (stdio passed through);
+# run_oci RUNTIME BUNDLE: run the container in the foreground (stdio passed through);
 # returns its exit status (or the runtime's, when it could not start it).
 run_oci() {
-	CONTAINERS+=("$1 $2")
-	"$1" run --bundle "$3" "$2" </dev/null
+	CONTAINERS+=("$1 ${2##*/}")
+	"$1" run --bundle "$2" "${2##*/}" </dev/null
 }
 run_crun() { run_oci crun "$@"; }
 run_runc() { run_oci runc "$@"; }
-# start_oci RUNTIME NAME BUNDLE LOG: run it in the background, output to LOG; $! is in BG_PID
-BG_PID=
+# start_oci RUNTIME BUNDLE LOG: run it in the background, output to LOG, its pid in BG_PID
+export BG_PID=
 start_oci() {
-	CONTAINERS+=("$1 $2")
-	"$1" run --bundle "$3" "$2" </dev/null >"$4" 2>&1 &
+	CONTAINERS+=("$1 ${2##*/}")
+	"$1" run --bundle "$2" "${2##*/}" </dev/null >"$3" 2>&1 &
 	BG_PID=$!
 }
-# container_pid RUNTIME NAME: the container's init pid (as the guest sees it)
-container_pid() { "$1" state "$2" | jq -r .pid; }
+# bundle_cgroup BUNDLE: the guest path of the container's cgroup (from linux.cgroupsPath)
+bundle_cgroup() { echo "/sys/fs/cgroup$(jq -r .linux.cgroupsPath "$1/config.json")"; }
 
 # ------------------------------------------------------------------ podman
 # Storage on the guest's tmpfs (the overlay root cannot hold overlay storage), no network,

@@ -3,7 +3,7 @@
 # veth0) and rxe1 (on veth1), their character devices with the kernel's numbers, and the
 # rdma controller in cgroup v2.
 # vm-timeout: 60
-# shellcheck source=tests/vm/lib.sh
+# shellcheck source=SCRIPTDIR/../lib.sh
 . "${BASH_SOURCE[0]%/*}/../lib.sh"
 
 step "fixture setup in the guest"
