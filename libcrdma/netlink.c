@@ -206,7 +206,9 @@ static _Noreturn void child_fail(int chan, enum child_step step, int error)
         _exit(1);
 }
 
-static _Noreturn void child_transact(int chan, int netns_fd, const struct nlmsghdr *req)
+/* `buf` (CHILD_BUF bytes) was allocated before fork(): no allocation here. */
+static _Noreturn void child_transact(int chan, int netns_fd, const struct nlmsghdr *req,
+                                     char *buf)
 {
         if (setns(netns_fd, CLONE_NEWNET) < 0)
                 child_fail(chan, STEP_SETNS, errno);
@@ -226,9 +228,8 @@ static _Noreturn void child_transact(int chan, int netns_fd, const struct nlmsgh
         if (sendto(nl, req, req->nlmsg_len, 0, (struct sockaddr *) &kernel, sizeof(kernel)) < 0)
                 child_fail(chan, STEP_SEND, errno);
 
-        static char buf[CHILD_BUF] __attribute__((aligned(NLMSG_ALIGNTO)));
         for (;;) {
-                struct iovec iov = { buf, sizeof(buf) };
+                struct iovec iov = { buf, CHILD_BUF };
                 struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
                 ssize_t n = recvmsg(nl, &mh, 0);
                 if (n < 0 && errno == EINTR)
@@ -262,6 +263,10 @@ static int kernel_transact_in_netns(void *data, int netns_fd, struct nlmsghdr *r
                                     void *cb_data, char *ext_ack, size_t ext_ack_len)
 {
         (void) data;
+        /* Tag + datagram; the child reuses it for its receives. */
+        _cleanup_free_ char *buf = aligned_alloc(NLMSG_ALIGNTO, sizeof(uint32_t) + CHILD_BUF);
+        if (!buf)
+                return -ENOMEM;
         int sv[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return -errno;
@@ -274,16 +279,15 @@ static int kernel_transact_in_netns(void *data, int netns_fd, struct nlmsghdr *r
         }
         if (pid == 0) {
                 close(sv[0]);
-                child_transact(sv[1], netns_fd, req);
+                child_transact(sv[1], netns_fd, req, buf);
         }
         close(sv[1]);
 
         /* Read to the end (the child's exit closes its side), then reap it. */
-        _cleanup_free_ char *buf = aligned_alloc(NLMSG_ALIGNTO, sizeof(uint32_t) + CHILD_BUF);
         uint32_t portid = 0;
         int result = 1; /* > 0: no answer yet */
         int io_error = 0;
-        while (buf) {
+        for (;;) {
                 ssize_t n = recv(chan, buf, sizeof(uint32_t) + CHILD_BUF, 0);
                 if (n < 0 && errno == EINTR)
                         continue;
@@ -313,11 +317,6 @@ static int kernel_transact_in_netns(void *data, int netns_fd, struct nlmsghdr *r
                                 snprintf(ext_ack, ext_ack_len, "%s", step_text(f.step));
                         result = f.error > 0 ? -f.error : -EIO;
                 }
-        }
-        if (!buf) {
-                /* Closing our side ends the child at its next send. */
-                close(TAKE_FD(chan));
-                result = -ENOMEM;
         }
         int status;
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
