@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "cli.h"
 
@@ -23,6 +24,13 @@ int cli_fail(struct crdma_error *err)
 
 int cli_fail_in(struct crdma_error *err, const char *container)
 {
+        /* As a hook, stderr may go nowhere (crun drops it unless the container
+         * sets run.oci.hooks.stderr): the system log keeps the reason too. */
+        if (container) {
+                openlog("crdma-hook", LOG_PID, LOG_DAEMON);
+                syslog(LOG_ERR, "container %.64s: %s", container, crdma_error_message(err));
+                closelog();
+        }
         if (container)
                 fprintf(stderr, "crdma-hook: error: container %.64s: %s\n", container,
                         crdma_error_message(err));

@@ -7,7 +7,9 @@
 #  - the runtime's eBPF device program still denies a node crdma did not plan (umad0);
 #  - an unannotated container gets nothing and the hook exits 0;
 #  - refusals (a device outside the policy, umad under the default policy, a typo, a bad
-#    number): the runtime reports the hook's one line and the container never runs.
+#    number): the runtime reports the hook's one line and the container never runs. runc
+#    passes the hook's stderr on in its error; crun 1.8 drops it unless the container has the
+#    annotation run.oci.hooks.stderr=FILE (crun(1)), which is how the line is read here.
 # vm-timeout: 240
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "${BASH_SOURCE[0]%/*}/../lib.sh"
@@ -62,21 +64,23 @@ for rt in crun runc; do
 	capture run_oci "$rt" "$b"
 	show
 	assert_eq 0 "$RC" "$rt: exit status"
-	assert_contains "$OUT" "/dev/infiniband: No such file or directory" "$rt: no /dev/infiniband"
+	assert_contains "$OUT" "'/dev/infiniband': No such file or directory" "$rt: no /dev/infiniband"
 	assert_not_contains "$OUT" "crdma-hook" "$rt: the hook said nothing"
 
 	step "$rt: refusals reach the user as the hook's one line; the container never runs"
-	for case in 'io.crdma.devices=rxe1|device rxe1 is not allowed by' \
+	for case in 'io.crdma.devices=rxe1|annotation io.crdma.devices: device rxe1 is not allowed by' \
 		'io.crdma.umad=true|annotation io.crdma.umad="true": not allowed by' \
 		'io.crdma.hca-handle=4|annotation io.crdma.hca-handle: unknown key' \
 		'io.crdma.hca-handles=99999999999|annotation io.crdma.hca-handles="99999999999": too large'; do
 		kv=${case%%|*} msg=${case#*|}
 		b=$WORK/$rt-refused
 		rm -rf "$b"
-		anns=(--annotation "$kv")
+		anns=(--annotation "$kv" --annotation "run.oci.hooks.stderr=$WORK/hook.err")
 		[[ $kv == io.crdma.devices=* ]] || anns+=(--annotation io.crdma.devices=rxe0)
 		oci_bundle "$b" "${common[@]}" --cgroup "/crdma-vm-$rt/refused" "${anns[@]}" -- echo RAN
+		rm -f "$WORK/hook.err"
 		capture run_oci "$rt" "$b"
+		[[ $rt != crun ]] || OUT+=$'\n'$(cat "$WORK/hook.err" 2>&1)
 		OUT=${OUT//\\\"/\"}
 		[[ $RC != 0 ]] || fail "$rt: $kv: the container ran"
 		assert_contains "$OUT" "crdma-hook: error: container $rt-refused: $msg" "$rt: $kv"
