@@ -19,6 +19,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -31,6 +33,7 @@
 #include "error.h"
 #include "netlink.h"
 #include "netns.h"
+#include "util.h"
 
 #define BOOT_EXCLUSIVE                                                                       \
         "\"options ib_core netns_mode=0\" in /etc/modprobe.d/, or ib_core.netns_mode=0 on "  \
@@ -339,10 +342,56 @@ void crdma_netns_undo_free(struct crdma_netns_undo *undo)
         free(undo);
 }
 
+/* Is any process (other than this one) still in the network namespace?  In
+ * a pod the namespace outlives each container and its siblings may use the
+ * devices; only a namespace held by nothing but a bind mount needs them back. */
+static int netns_in_use(struct crdma_context *ctx, int netns_fd, bool *in_use,
+                        struct crdma_error **err)
+{
+        struct stat target;
+        if (fstat(netns_fd, &target) < 0)
+                return crdma_fail_errno(err, errno, "network namespace: fstat");
+        int procfd = crdma_context_root_fd(ctx, CRDMA_ROOT_PROC, err);
+        if (procfd < 0)
+                return procfd;
+        struct crdma_strv pids = { 0 };
+        int r = crdma_dir_list(procfd, ".", &pids);
+        if (r < 0)
+                return crdma_fail_errno(err, r, "%s: cannot list processes",
+                                        crdma_context_root_path(ctx, CRDMA_ROOT_PROC));
+        *in_use = false;
+        char self[16];
+        snprintf(self, sizeof(self), "%d", (int) getpid());
+        for (size_t i = 0; i < pids.n && !*in_use; i++) {
+                uint64_t pid;
+                if (crdma_parse_decimal(pids.v[i], INT32_MAX, &pid) < 0 || strcmp(pids.v[i], self) == 0)
+                        continue;
+                char rel[48];
+                struct stat st;
+                snprintf(rel, sizeof(rel), "%s/ns/net", pids.v[i]);
+                /* A process that exits meanwhile just is not counted. */
+                if (fstatat(procfd, rel, &st, 0) == 0 && st.st_dev == target.st_dev &&
+                    st.st_ino == target.st_ino)
+                        *in_use = true;
+        }
+        crdma_strv_clear(&pids);
+        return 0;
+}
+
 int crdma_netns_return(struct crdma_context *ctx, int netns_fd, const char *const *names,
                        size_t n, struct crdma_error **err)
 {
         if (names && n == 0)
                 return 0;
+        bool in_use;
+        int r = netns_in_use(ctx, netns_fd, &in_use, err);
+        if (r < 0)
+                return r;
+        if (in_use) {
+                crdma_log(ctx, CRDMA_LOG_DEBUG, "network namespace still has processes (a pod's "
+                          "other containers): its devices stay; the kernel returns them when it "
+                          "is freed");
+                return 0;
+        }
         return move_back(ctx, netns_fd, names, n, err);
 }
