@@ -128,6 +128,17 @@ rdma_line() {
 	return 1
 }
 
+# wait_listen PORT SECONDS: wait until something listens on TCP PORT in the guest's netns
+# (a server's stdout to a file is block-buffered: its banner shows only at exit)
+wait_listen() {
+	local end=$((SECONDS + $2))
+	while ((SECONDS < end)); do
+		[[ -n $(ss -Hltn "sport = :$1") ]] && return 0
+		sleep 0.5
+	done
+	fail "nothing listens on TCP port $1 after $2 s"
+}
+
 # ------------------------------------------------------------------ host facts
 # dev_numbers PATH -> "TYPE MAJOR MINOR MODE" of a device node (type c or b, mode octal)
 dev_numbers() {

@@ -24,8 +24,8 @@ hold() {
 	MAX=$(rdma_line "$CG/rdma.max" rxe0 2>&1) || true
 	CUR=$(rdma_line "$CG/rdma.current" rxe0 2>&1) || true
 	printf '%s\n' "$REPORT" | sed 's/^/   | /'
-	note "$CG/rdma.max: $(tr '\n' ';' <"$CG/rdma.max" 2>&1)"
-	note "$CG/rdma.current: $(tr '\n' ';' <"$CG/rdma.current" 2>&1)"
+	note "$CG/rdma.max: $(paste -sd';' "$CG/rdma.max" 2>/dev/null || echo '(no such file)')"
+	note "$CG/rdma.current: $(paste -sd';' "$CG/rdma.current" 2>/dev/null || echo '(no such file)')"
 	"$rt" kill "${b##*/}" TERM
 	wait "$BG_PID" || true
 }
