@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# shellcheck shell=dash
 # /init of the crdma test initramfs (built by tests/vm/run; its hash keys the cache).
 # Loads the modules, mounts the host's root (9p, read-only) under a tmpfs overlay, mounts the
 # writable results share at the same path as on the host, and switch_roots into
@@ -26,7 +27,8 @@ while read -r m; do
 done </modules.order
 
 out=
-for arg in $(cat /proc/cmdline); do
+read -r cmdline </proc/cmdline
+for arg in $cmdline; do
 	case $arg in
 	crdma.out=*) out=${arg#crdma.out=} ;;
 	esac

@@ -23,6 +23,7 @@ assert_match "$OUT" '(^|[[:space:]])rxe0[[:space:]]' "ibv_devices lists rxe0"
 assert_match "$OUT" '(^|[[:space:]])rxe1[[:space:]]' "ibv_devices lists rxe1"
 
 step "/dev/infiniband nodes: type, major:minor and mode as the kernel publishes them"
+# shellcheck disable=SC2012 # the listing is for the reader
 ls -l /dev/infiniband | sed 's/^/   | /'
 # expected "TYPE MAJOR MINOR MODE" (vm-notes.md, DESIGN.md "Facts")
 declare -A want=(
