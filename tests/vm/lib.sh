@@ -32,6 +32,8 @@ VETH1_IP=192.168.77.2
 step() { printf '\n== %s\n' "$*"; }
 note() { printf '   %s\n' "$*"; }
 ok() { printf 'ok: %s\n' "$*"; }
+# figure MSG: a measured figure; tests/vm/run prints it under the scenario's result line
+figure() { printf 'figure: %s\n' "$*"; }
 fail() {
 	printf 'FAIL: %s\n' "$*"
 	exit 1
