@@ -44,7 +44,14 @@ int cli_fail_in(struct crdma_error *err, const char *container)
 
 static void log_to_stderr(enum crdma_log_level level, const char *message, void *userdata)
 {
-        (void) userdata;
+        const struct cli *cli = userdata;
+        /* A hook's stderr is dropped when it succeeds (and by crun always):
+         * what the admin must know also goes to the system log. */
+        if (cli->hook_stage && level <= CRDMA_LOG_WARNING) {
+                openlog("crdma-hook", LOG_PID, LOG_DAEMON);
+                syslog(level <= CRDMA_LOG_ERROR ? LOG_ERR : LOG_WARNING, "%s", message);
+                closelog();
+        }
         const char *tag = level <= CRDMA_LOG_ERROR     ? "error"
                           : level <= CRDMA_LOG_WARNING ? "warning"
                           : level <= CRDMA_LOG_INFO    ? "info"
@@ -66,7 +73,7 @@ int cli_open(struct cli *cli)
         struct crdma_error *err = NULL;
         if (crdma_context_new(&cli->ctx, &err) < 0)
                 return cli_fail(err);
-        crdma_context_set_log(cli->ctx, log_to_stderr, NULL,
+        crdma_context_set_log(cli->ctx, log_to_stderr, cli,
                               cli->debug ? CRDMA_LOG_DEBUG : CRDMA_LOG_WARNING);
         for (int i = 0; i < 4; i++)
                 if (cli->root[i] && crdma_context_set_root(cli->ctx, (enum crdma_root) i,
@@ -91,4 +98,14 @@ void cli_print_json(const char *json)
         fputs(json, stdout);
         if (len == 0 || json[len - 1] != '\n')
                 fputc('\n', stdout);
+}
+
+void cli_warn_in(struct crdma_error *err, const char *container)
+{
+        openlog("crdma-hook", LOG_PID, LOG_DAEMON);
+        syslog(LOG_WARNING, "container %.64s: %s", container, crdma_error_message(err));
+        closelog();
+        fprintf(stderr, "crdma-hook: warning: container %.64s: %s\n", container,
+                crdma_error_message(err));
+        crdma_error_free(err);
 }

@@ -26,6 +26,7 @@ struct cli {
         const char *root[4];
         bool debug;
         bool json;
+        bool hook_stage; /* run by a runtime: warnings go to syslog too */
         const char *config;
         struct oci_annotations annotations; /* from --annotation */
         char **args;
@@ -42,6 +43,8 @@ void cli_close(struct cli *cli);
 int cli_fail(struct crdma_error *err);
 /* The same, naming the container the hook was run for. */
 int cli_fail_in(struct crdma_error *err, const char *container);
+/* A warning about a container, to stderr and the system log. */
+void cli_warn_in(struct crdma_error *err, const char *container);
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print a JSON document on stdout with exactly one final newline. */

@@ -10,7 +10,6 @@
 #include "cli.h"
 #include "cleanup.h"
 #include "document.h"
-#include "netns.h"
 #include "state.h"
 #include "util.h"
 
@@ -79,7 +78,8 @@ int cli_inject(struct cli *cli)
         if (status != CLI_EXIT_OK || !req)
                 goto out; /* no io.crdma.* annotation: not ours, exit 0 at once */
 
-        if (crdma_policy_load(cli->ctx, &policy, &err) < 0 ||
+        if (oci_container_details(&oc, &err) < 0 ||
+            crdma_policy_load(cli->ctx, &policy, &err) < 0 ||
             crdma_devices_scan(cli->ctx, &devices, &err) < 0 ||
             crdma_plan_new(cli->ctx, req, devices, policy, &plan, &err) < 0 ||
             describe(&oc, &container, &err) < 0 ||
@@ -110,34 +110,15 @@ int cli_poststop(struct cli *cli)
         if (status != CLI_EXIT_OK)
                 return status;
         struct crdma_request *req = NULL;
+        struct crdma_error *err = NULL;
         status = request_of(&oc, &req);
-        if (status != CLI_EXIT_OK || !req || !oc.netns_path ||
-            crdma_request_netns(req) != CRDMA_NETNS_EXCLUSIVE) {
-                crdma_request_free(req);
-                oci_container_clear(&oc);
-                return status;
-        }
-
-        /* The namespace is gone with the container: the kernel returned the
-         * devices itself. */
-        _cleanup_close_ int netns = open(oc.netns_path, O_RDONLY | O_CLOEXEC);
-        if (netns >= 0) {
-                struct crdma_error *err = NULL;
-                size_t n = crdma_request_device_count(req);
-                const char **names = calloc(n ? n : 1, sizeof(*names));
-                for (size_t i = 0; names && i < n; i++)
-                        names[i] = crdma_request_device_name(req, i);
-                /* "all": every device found in that namespace goes back. */
-                bool all = crdma_request_all_devices(req);
-                if (!names || crdma_netns_return(cli->ctx, netns, all ? NULL : names, all ? 0 : n,
-                                                 &err) < 0) {
-                        fprintf(stderr, "crdma-hook: warning: container %.64s: %s\n", oc.id,
-                                err ? crdma_error_message(err) : "out of memory");
-                        crdma_error_free(err);
-                }
-                free(names);
+        if (status == CLI_EXIT_OK && req &&
+            (oci_container_details(&oc, &err) < 0 ||
+             crdma_release(cli->ctx, req, oc.netns_path, &err) < 0)) {
+                /* The container is gone: report, never fail it. */
+                cli_warn_in(err, oc.id);
         }
         crdma_request_free(req);
         oci_container_clear(&oc);
-        return CLI_EXIT_OK;
+        return status;
 }

@@ -123,6 +123,7 @@ static int run(int argc, char **argv, struct cli *cli)
                 if (given & ~commands[i].options)
                         return cli_usage_error("%s: an option given does not apply to this "
                                                "command; see crdma-hook --help", name);
+                cli->hook_stage = commands[i].run == cli_inject || commands[i].run == cli_poststop;
                 cli->args = argv + optind + 1;
                 cli->n_args = (size_t) (argc - optind - 1);
                 int r = cli_open(cli);

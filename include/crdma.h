@@ -288,6 +288,16 @@ void crdma_container_set_memlock(struct crdma_container *c, uint64_t soft, uint6
 int crdma_plan_apply(struct crdma_context *ctx, const struct crdma_plan *plan,
                      const struct crdma_container *container, struct crdma_error **err);
 
+/* The poststop step, after the container is gone.  For an exclusive-mode
+ * request, move its devices ("all": every RDMA device found there) from the
+ * network namespace bound at `netns_path` back to the host's, when no process
+ * is left in it: a namespace kept alive only by a bind mount (a pod's,
+ * /run/netns/...) would otherwise hold them.  A namespace that no longer
+ * exists, or still has processes (the pod's other containers), is left to
+ * the kernel, which returns the devices when it frees it. */
+int crdma_release(struct crdma_context *ctx, const struct crdma_request *req,
+                  const char *netns_path, struct crdma_error **err);
+
 #ifdef __cplusplus
 }
 #endif

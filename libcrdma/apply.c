@@ -21,6 +21,7 @@
 #include "netlink.h"
 #include "netns.h"
 #include "plan.h"
+#include "request.h"
 #include "rlimit.h"
 
 struct applied {
@@ -81,9 +82,10 @@ static int check_capabilities(const struct crdma_plan *plan, const struct crdma_
                 if (!crdma_strv_contains(&c->caps, plan->caps.v[i]))
                         return crdma_refuse(err, EPERM,
                                             "capability %s: the plan grants it but the container "
-                                            "is created without it, and a hook cannot add it; use "
-                                            "`crdma-hook edit` before create, or podman's "
-                                            "precreate hook (crdma-hook precreate)",
+                                            "is created without it, and a hook cannot add it; grant "
+                                            "it in the container's configuration "
+                                            "(process.capabilities; podman --cap-add, Kubernetes "
+                                            "securityContext.capabilities.add)",
                                             plan->caps.v[i]);
         return 0;
 }
@@ -104,8 +106,8 @@ static int check_config_memlock(const struct crdma_plan *plan, const struct crdm
         return crdma_refuse(err, EPERM,
                             "RLIMIT_MEMLOCK: the container's config sets it to %s bytes, which the "
                             "runtime applies after this hook, so crdma cannot raise it to %s here; "
-                            "remove it from process.rlimits, or use `crdma-hook edit` / the "
-                            "precreate hook", have, want);
+                            "raise or remove it in process.rlimits (podman --ulimit memlock=...)",
+                            have, want);
 }
 
 static void warn_seccomp(struct crdma_context *ctx, const struct crdma_plan *plan,
@@ -124,8 +126,8 @@ static void warn_seccomp(struct crdma_context *ctx, const struct crdma_plan *pla
         if (o)
                 crdma_log(ctx, CRDMA_LOG_WARNING,
                           "the container's seccomp profile does not allow %s, which RDMA stacks "
-                          "(UCX, MPI, NUMA placement) may need; a hook cannot change it: use "
-                          "`crdma-hook edit` or the precreate hook to add them",
+                          "(UCX, MPI, NUMA placement) may need; a hook cannot change it: allow "
+                          "them in the container's seccomp profile",
                           denied);
 }
 
@@ -162,6 +164,43 @@ static int open_ns(struct crdma_context *ctx, pid_t pid, const char *ns, struct 
         return fd;
 }
 
+/* Does the container have a network namespace of its own (not init_net)?
+ * On success *fd (may be NULL) is an fd of the container's. */
+static int own_netns(struct crdma_context *ctx, pid_t pid, bool *own, int *fd,
+                     struct crdma_error **err)
+{
+        struct stat mine, init;
+        _cleanup_close_ int nsfd = open_ns(ctx, pid, "net", &mine, err);
+        if (nsfd < 0)
+                return nsfd;
+        _cleanup_close_ int initfd = open_ns(ctx, 1, "net", &init, err);
+        if (initfd < 0)
+                return initfd;
+        *own = mine.st_dev != init.st_dev || mine.st_ino != init.st_ino;
+        if (fd)
+                *fd = TAKE_FD(nsfd);
+        return 0;
+}
+
+/* Shared mode on a host in exclusive netns mode: a container in a network
+ * namespace of its own gets EPERM opening devices left in init_net, so the
+ * nodes would be useless.  Unknown mode (no netlink): nothing to check. */
+static int check_shared(struct crdma_context *ctx, pid_t pid, struct crdma_error **err)
+{
+        bool shared, own;
+        if (!ctx->nl_ops || crdma_nl_netns_shared(ctx, &shared, NULL) < 0 || shared)
+                return 0;
+        int r = own_netns(ctx, pid, &own, NULL, err);
+        if (r < 0 || !own)
+                return r;
+        return crdma_refuse(err, EPERM,
+                            "annotation io.crdma.netns=\"shared\" (the default): the host's RDMA "
+                            "subsystem is in exclusive netns mode and the container has a network "
+                            "namespace of its own, where devices left in the host's cannot be "
+                            "opened; ask for io.crdma.netns=exclusive to move them, or run the "
+                            "container in the host's network namespace");
+}
+
 /* Exclusive mode: the host must be (or become) exclusive and the container
  * must have a network namespace of its own.  Returns an fd of that netns. */
 static int prepare_exclusive(struct crdma_context *ctx, const struct crdma_plan *plan, pid_t pid,
@@ -183,14 +222,12 @@ static int prepare_exclusive(struct crdma_context *ctx, const struct crdma_plan 
                         return r;
                 crdma_log(ctx, CRDMA_LOG_INFO, "switched the host's RDMA netns mode to exclusive");
         }
-        struct stat own, init;
-        _cleanup_close_ int fd = open_ns(ctx, pid, "net", &own, err);
-        if (fd < 0)
-                return fd;
-        _cleanup_close_ int initfd = open_ns(ctx, 1, "net", &init, err);
-        if (initfd < 0)
-                return initfd;
-        if (own.st_dev == init.st_dev && own.st_ino == init.st_ino)
+        bool own;
+        _cleanup_close_ int fd = -EBADF;
+        r = own_netns(ctx, pid, &own, &fd, err);
+        if (r < 0)
+                return r;
+        if (!own)
                 return crdma_refuse(err, EINVAL,
                                     "annotation io.crdma.netns=\"exclusive\": the container shares "
                                     "the host's network namespace; exclusive mode moves devices "
@@ -316,6 +353,8 @@ int crdma_plan_apply(struct crdma_context *ctx, const struct crdma_plan *plan,
         if (r >= 0 && plan->netns == CRDMA_NETNS_EXCLUSIVE) {
                 netns_fd = prepare_exclusive(ctx, plan, c->pid, err);
                 r = netns_fd < 0 ? netns_fd : 0;
+        } else if (r >= 0) {
+                r = check_shared(ctx, c->pid, err);
         }
         if (r < 0) {
                 crdma_cgroup_target_clear(&target);
@@ -342,4 +381,22 @@ int crdma_plan_apply(struct crdma_context *ctx, const struct crdma_plan *plan,
         applied_free(&a);
         crdma_cgroup_target_clear(&target);
         return r;
+}
+
+int crdma_release(struct crdma_context *ctx, const struct crdma_request *req,
+                  const char *netns_path, struct crdma_error **err)
+{
+        if (!ctx || !req)
+                return crdma_fail(err, EINVAL, "crdma_release: NULL argument");
+        if (req->netns != CRDMA_NETNS_EXCLUSIVE || !netns_path)
+                return 0;
+        _cleanup_close_ int fd = open(netns_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return 0; /* gone with the container: the kernel returned them */
+                return crdma_fail_errno(err, errno, "network namespace %s: cannot open", netns_path);
+        }
+        if (req->all_devices)
+                return crdma_netns_return(ctx, fd, NULL, 0, err);
+        return crdma_netns_return(ctx, fd, (const char *const *) req->devices.v, req->devices.n, err);
 }

@@ -36,6 +36,10 @@
  *
  * Rules in a prefix are sorted and unique, so a prefix is a function of the
  * rule set and can be compared instruction for instruction.
+ *
+ * Not durable: `runc update` / `crun update` with device rules (and a systemd
+ * reload for systemd-managed cgroups) load the runtime's own program again and
+ * drop the prefix.  Only the config-edit path survives those.
  */
 #ifndef CRDMA_DEVCGROUP_H
 #define CRDMA_DEVCGROUP_H

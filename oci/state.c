@@ -43,11 +43,14 @@ static int load_state(const char *text, size_t len, bool need_pid, struct oci_co
         if (!c->bundle)
                 return crdma_fail_oom(err);
 
+        /* poststop: runc and podman leave the pid out, crun sends 0: unused. */
+        if (!need_pid)
+                return 0;
         yajl_val pid = yajl_tree_get(c->state, pid_path, yajl_t_number);
         if (pid && YAJL_IS_INTEGER(pid) && YAJL_GET_INTEGER(pid) > 0 &&
             YAJL_GET_INTEGER(pid) <= 4194304)
                 c->pid = (pid_t) YAJL_GET_INTEGER(pid);
-        else if (pid || need_pid)
+        else
                 return crdma_fail(err, EINVAL, "OCI state of %s: no valid \"pid\"; this stage "
                                   "needs the created container's process", c->id);
         return 0;
@@ -202,15 +205,6 @@ int oci_container_load(const char *state_text, size_t len, bool need_pid,
         if (r >= 0)
                 r = load_config(&c, err);
         if (r >= 0)
-                r = resolve_rootfs(&c, err);
-        if (r >= 0) {
-                read_namespaces(&c);
-                if (read_capabilities(&c) < 0 || read_seccomp(&c) < 0)
-                        r = crdma_fail_oom(err);
-        }
-        if (r >= 0)
-                r = read_rlimits(&c, err);
-        if (r >= 0)
                 r = merge_annotations(&c, err);
         if (r < 0) {
                 oci_container_clear(&c);
@@ -218,6 +212,19 @@ int oci_container_load(const char *state_text, size_t len, bool need_pid,
         }
         *out = c;
         return 0;
+}
+
+int oci_container_details(struct oci_container *c, struct crdma_error **err)
+{
+        int r = resolve_rootfs(c, err);
+        if (r >= 0) {
+                read_namespaces(c);
+                if (read_capabilities(c) < 0 || read_seccomp(c) < 0)
+                        r = crdma_fail_oom(err);
+        }
+        if (r >= 0)
+                r = read_rlimits(c, err);
+        return r;
 }
 
 void oci_container_clear(struct oci_container *c)

@@ -35,10 +35,15 @@ struct oci_container {
         size_t n_seccomp_allowed;
 };
 
-/* Parse the state from `state_text`; read <bundle>/config.json. With
- * `need_pid` a state without a positive pid is an error. */
+/* Parse the state from `state_text`, read <bundle>/config.json and merge the
+ * annotations: enough to tell whether the container asks crdma anything.
+ * With `need_pid` a state without a positive pid is an error. */
 int oci_container_load(const char *state_text, size_t len, bool need_pid,
                        struct oci_container *out, struct crdma_error **err);
+/* The rest, read only for a container that asks: rootfs, namespaces,
+ * capabilities, seccomp, rlimits.  A config an unannotated container's
+ * runtime accepts must never fail it here. */
+int oci_container_details(struct oci_container *c, struct crdma_error **err);
 void oci_container_clear(struct oci_container *c);
 
 #endif

@@ -6,7 +6,7 @@
 set -euo pipefail
 
 build=(meson ninja-build pkg-config gcc libc6-dev python3
-       libibverbs-dev libmnl-dev libyajl-dev libseccomp-dev libcap-dev libcgroup-dev libbpf-dev)
+       libibverbs-dev libmnl-dev libyajl-dev libseccomp-dev libcap-dev libbpf-dev)
 test=(libcmocka-dev binutils mandoc runc jq)
 
 want=()

@@ -32,7 +32,13 @@ static int load(const char *state_fmt, bool need_pid, struct oci_container *c, s
 {
         char state[1024];
         snprintf(state, sizeof(state), state_fmt, bundle);
-        return oci_container_load(state, strlen(state), need_pid, c, err);
+        int r = oci_container_load(state, strlen(state), need_pid, c, err);
+        if (r >= 0) {
+                r = oci_container_details(c, err);
+                if (r < 0)
+                        oci_container_clear(c);
+        }
+        return r;
 }
 
 static const char *ann(const struct oci_container *c, const char *key)
@@ -126,10 +132,21 @@ static void test_errors(void **state)
         expect_error("[\"%s\"]", true, "not a JSON object");
         expect_error("{\"id\":\"x\",\"pid\":1,\"bundle\":\"%s/nope\"}", true, "config.json: cannot read");
 
-        /* poststop: no pid needed. */
+        /* poststop: no pid needed; crun sends 0. */
         struct oci_container c;
         assert_int_equal(load("{\"id\":\"x\",\"status\":\"stopped\",\"bundle\":\"%s\"}", false, &c, NULL), 0);
         assert_int_equal(c.pid, 0);
+        oci_container_clear(&c);
+        assert_int_equal(load("{\"id\":\"x\",\"pid\":0,\"status\":\"stopped\",\"bundle\":\"%s\"}", false, &c, NULL), 0);
+        oci_container_clear(&c);
+
+        /* Without io.crdma.* annotations the details are never read: a config
+         * whose other parts crdma would reject does not fail the container. */
+        write_config("{\"root\":{},\"process\":{\"rlimits\":[{\"type\":\"RLIMIT_MEMLOCK\",\"soft\":\"x\"}]}}");
+        char text[256];
+        snprintf(text, sizeof(text), "{\"id\":\"x\",\"pid\":1,\"bundle\":\"%s\"}", bundle);
+        assert_int_equal(oci_container_load(text, strlen(text), true, &c, NULL), 0);
+        assert_int_equal(c.annotations.n, 0);
         oci_container_clear(&c);
 
         write_config("{\"root\":{}}");
