@@ -28,7 +28,16 @@ trap '' TERM INT HUP QUIT
 fixtures() ( # a subshell: set -e stays in it
 	set -e
 	mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
+	# the host's /tmp paths run.conf names (a clone, a build dir) stay visible: bind them back
+	if ((${#CRDMA_VM_HOST_TMP[@]})); then
+		mkdir -p /.host-tmp
+		mount --bind /tmp /.host-tmp
+	fi
 	mount -t tmpfs -o mode=1777 tmpfs /tmp
+	for p in "${CRDMA_VM_HOST_TMP[@]}"; do
+		mkdir -p "$p"
+		mount --bind "/.host-tmp${p#/tmp}" "$p"
+	done
 	mount -t tmpfs -o mode=0755 tmpfs /run
 	mkdir -p /run/lock /dev/shm /dev/pts /dev/mqueue
 	mount -t tmpfs -o mode=1777 tmpfs /dev/shm
