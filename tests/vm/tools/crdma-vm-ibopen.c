@@ -9,7 +9,9 @@
  * For scenario 30-netns: in exclusive RDMA netns mode a process outside the device's network
  * namespace gets EPERM from open(2) on the uverbs node (ib_uverbs_open) and does not see the
  * device in libibverbs' list. */
+#ifndef _GNU_SOURCE /* the project build defines it; tests/vm/run's cc does not */
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -9,7 +9,9 @@
  *   --hold   after printing, keep everything open until SIGTERM or SIGINT
  * Exit: 0 every open/alloc succeeded, 1 one failed (see errno), 2 usage, 3 no such device.
  * Built by tests/vm/meson.build, or by tests/vm/run with cc when the build lacks it. */
+#ifndef _GNU_SOURCE /* the project build defines it; tests/vm/run's cc does not */
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
