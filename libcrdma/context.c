@@ -159,7 +159,7 @@ void crdma_context_set_netlink_ops(struct crdma_context *ctx,
 void crdma_log(const struct crdma_context *ctx, enum crdma_log_level level,
                const char *fmt, ...)
 {
-        if (!ctx->log_fn || level > ctx->log_level)
+        if (!ctx || !ctx->log_fn || level > ctx->log_level)
                 return;
         char buf[1024];
         va_list ap;

@@ -359,20 +359,6 @@ static int undo_new(int version, int cgroup_fd, const char *name, struct crdma_d
         return 0;
 }
 
-static void log_ctx(const struct crdma_context *ctx, enum crdma_log_level level, const char *fmt,
-                    ...) __attribute__((format(printf, 3, 4)));
-static void log_ctx(const struct crdma_context *ctx, enum crdma_log_level level, const char *fmt,
-                    ...)
-{
-        if (!ctx || !ctx->log_fn || level > ctx->log_level)
-                return;
-        char buf[1024];
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(buf, sizeof(buf), fmt, ap);
-        va_end(ap);
-        crdma_log(ctx, level, "%s", buf);
-}
 
 /* -------------------------------------------------------------- cgroup v2 */
 
@@ -517,7 +503,7 @@ static int prog_load(const struct crdma_context *ctx, const char *cg, const stru
                 if (fd2 >= 0)
                         return fd2; /* a transient failure */
                 log[log_size - 1] = '\0';
-                log_ctx(ctx, CRDMA_LOG_DEBUG, "cgroup %s: verifier log:\n%s", cg, log);
+                crdma_log(ctx, CRDMA_LOG_DEBUG, "cgroup %s: verifier log:\n%s", cg, log);
                 /* The last non-empty line says why. */
                 size_t l = strlen(log);
                 while (l > 0 && log[l - 1] == '\n')
@@ -671,7 +657,7 @@ static int v2_apply_once(struct crdma_context *ctx, int cgroup_fd, const char *c
         if (r < 0)
                 return fail_sys(err, r, NULL, "cgroup %s: recording the change", cg);
         if (count == 0) {
-                log_ctx(ctx, CRDMA_LOG_DEBUG,
+                crdma_log(ctx, CRDMA_LOG_DEBUG,
                         "cgroup %s: no device program attached to it: nothing to replace", cg);
                 *undo = TAKE_PTR(u);
                 return 0;
@@ -733,7 +719,7 @@ static int v2_apply_once(struct crdma_context *ctx, int cgroup_fd, const char *c
                         return r;
                 }
                 if (!changed) {
-                        log_ctx(ctx, CRDMA_LOG_DEBUG,
+                        crdma_log(ctx, CRDMA_LOG_DEBUG,
                                 "cgroup %s: device program %" PRIu32 " (%s, %zu instructions) "
                                 "already allows the devices",
                                 cg, p->id, p->name, p->n_orig);
@@ -786,7 +772,7 @@ static int v2_apply_once(struct crdma_context *ctx, int cgroup_fd, const char *c
                 s->orig_id = p->id;
                 s->new_id = prog_id_of(s->new_fd);
                 s->attach_flags = flags;
-                log_ctx(ctx, CRDMA_LOG_DEBUG,
+                crdma_log(ctx, CRDMA_LOG_DEBUG,
                         "cgroup %s: device program %" PRIu32 " (%s, %zu instructions) replaced by "
                         "%" PRIu32 " (%zu instructions)",
                         cg, s->orig_id, p->name, p->n_orig, s->new_id, p->n_new);
@@ -827,7 +813,7 @@ int crdma_devcg_v2_allow(struct crdma_context *ctx, int cgroup_fd, const char *c
         uint32_t eff = 0, own = 0;
         if (query_progs(cgroup_fd, BPF_F_QUERY_EFFECTIVE, NULL, &eff, NULL) == 0 &&
             query_progs(cgroup_fd, 0, NULL, &own, NULL) == 0 && eff > own)
-                log_ctx(ctx, CRDMA_LOG_WARNING,
+                crdma_log(ctx, CRDMA_LOG_WARNING,
                         "cgroup %s: %" PRIu32 " device program(s) of parent cgroups also apply; "
                         "crdma leaves them alone and they may still deny the devices",
                         cg, eff - own);
@@ -1031,7 +1017,7 @@ int crdma_devcg_v1_allow(struct crdma_context *ctx, int devices_cgroup_fd,
                         changes[n_changes].missing = missing;
                         n_changes++;
                 } else {
-                        log_ctx(ctx, CRDMA_LOG_DEBUG, "cgroup %s: %c %u:%u already allowed (rw)",
+                        crdma_log(ctx, CRDMA_LOG_DEBUG, "cgroup %s: %c %u:%u already allowed (rw)",
                                 cg, set[i].type, set[i].major, set[i].minor);
                 }
         }
@@ -1066,7 +1052,7 @@ int crdma_devcg_v1_allow(struct crdma_context *ctx, int devices_cgroup_fd,
                                 return r;
                         }
                         u->n_changes = i + 1;
-                        log_ctx(ctx, CRDMA_LOG_DEBUG, "cgroup %s: wrote \"%s\" to devices.allow",
+                        crdma_log(ctx, CRDMA_LOG_DEBUG, "cgroup %s: wrote \"%s\" to devices.allow",
                                 cg, line);
                 }
         }
