@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* crdma_plan_apply's refusals that come before anything changes: what a
+ * hook cannot do to a created container (capabilities, a memlock the runtime
+ * would lower again).  The rest of apply is proven on real runtimes
+ * (tests/integration, tests/vm). */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "context.h"
+#include "error.h"
+
+struct fixture {
+        struct crdma_context *ctx;
+        struct crdma_device_list *devices;
+        struct crdma_plan *plan;
+        char proc[64];
+};
+
+static int setup(void **state)
+{
+        struct fixture *f = calloc(1, sizeof(*f));
+        struct crdma_policy *policy = NULL;
+        struct crdma_request *req = NULL;
+        const char *pol = "{\"version\":1,\"allow\":{\"netRaw\":true}}";
+        struct crdma_kv kv[] = { { "io.crdma.devices", "rxe0" }, { "io.crdma.raw", "true" },
+                                 { "io.crdma.memlock", "1G" } };
+        /* An empty proc root: a check that passes reaches /proc and fails
+         * there, so nothing on this machine is ever touched. */
+        snprintf(f->proc, sizeof(f->proc), "/tmp/crdma-test-apply-XXXXXX");
+        if (!mkdtemp(f->proc) || crdma_context_new(&f->ctx, NULL) < 0 ||
+            crdma_context_set_root(f->ctx, CRDMA_ROOT_SYSFS, CRDMA_TEST_DATA "/sysfs/rxe", NULL) < 0 ||
+            crdma_context_set_root(f->ctx, CRDMA_ROOT_PROC, f->proc, NULL) < 0 ||
+            crdma_devices_scan(f->ctx, &f->devices, NULL) < 0 ||
+            crdma_policy_parse(pol, strlen(pol), "p", &policy, NULL) < 0 ||
+            crdma_request_from_annotations(kv, 3, &req, NULL) < 0 ||
+            crdma_plan_new(f->ctx, req, f->devices, policy, &f->plan, NULL) < 0)
+                return -1;
+        crdma_policy_free(policy);
+        crdma_request_free(req);
+        *state = f;
+        return 0;
+}
+
+static int teardown(void **state)
+{
+        struct fixture *f = *state;
+        crdma_plan_free(f->plan);
+        crdma_device_list_free(f->devices);
+        crdma_context_free(f->ctx);
+        rmdir(f->proc);
+        free(f);
+        return 0;
+}
+
+static struct crdma_container *container(const char *const *caps, size_t n)
+{
+        struct crdma_container *c = NULL;
+        assert_int_equal(crdma_container_new(getpid(), "/nonexistent-rootfs", &c, NULL), 0);
+        if (caps)
+                assert_int_equal(crdma_container_set_capabilities(c, caps, n, NULL), 0);
+        return c;
+}
+
+static void expect(struct fixture *f, struct crdma_container *c, int errnum,
+                   enum crdma_error_kind kind, const char *needle)
+{
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_plan_apply(f->ctx, f->plan, c, &err), -errnum);
+        assert_int_equal(crdma_error_kind(err), kind);
+        if (!strstr(crdma_error_message(err), needle))
+                fail_msg("\"%s\" lacks \"%s\"", crdma_error_message(err), needle);
+        crdma_error_free(err);
+        crdma_container_free(c);
+}
+
+static void test_capability_refused(void **state)
+{
+        struct fixture *f = *state;
+        const char *caps[] = { "CAP_KILL", "CAP_CHOWN" };
+        expect(f, container(caps, 2), EPERM, CRDMA_ERROR_REFUSED,
+               "capability CAP_NET_RAW: the plan grants it but the container is created without "
+               "it, and a hook cannot add it");
+}
+
+static void test_capability_present_goes_on(void **state)
+{
+        struct fixture *f = *state;
+        const char *caps[] = { "CAP_NET_RAW" };
+        /* Past the checks: the (empty) proc root is the next thing read. */
+        expect(f, container(caps, 1), ENOENT, CRDMA_ERROR_SYSTEM, "/cgroup: cannot read the container's cgroups");
+        /* Capabilities unknown (no process.capabilities): not checked. */
+        expect(f, container(NULL, 0), ENOENT, CRDMA_ERROR_SYSTEM, "cannot read the container's cgroups");
+}
+
+static void test_config_memlock(void **state)
+{
+        struct fixture *f = *state;
+        const char *caps[] = { "CAP_NET_RAW" };
+        struct crdma_container *c = container(caps, 1);
+        crdma_container_set_memlock(c, 65536, 65536);
+        expect(f, c, EPERM, CRDMA_ERROR_REFUSED,
+               "RLIMIT_MEMLOCK: the container's config sets it to 65536 bytes, which the runtime "
+               "applies after this hook, so crdma cannot raise it to 1073741824 here");
+        /* A config memlock at least the plan's is fine. */
+        c = container(caps, 1);
+        crdma_container_set_memlock(c, 1ULL << 30, CRDMA_UNLIMITED);
+        expect(f, c, ENOENT, CRDMA_ERROR_SYSTEM, "cannot read the container's cgroups");
+}
+
+static void test_bad_container(void **state)
+{
+        (void) state;
+        struct crdma_container *c = NULL;
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_container_new(0, "/r", &c, &err), -EINVAL);
+        crdma_error_free(err);
+        err = NULL;
+        assert_int_equal(crdma_container_new(1, "relative", &c, &err), -EINVAL);
+        crdma_error_free(err);
+        assert_null(c);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_capability_refused),
+                cmocka_unit_test(test_capability_present_goes_on),
+                cmocka_unit_test(test_config_memlock),
+                cmocka_unit_test(test_bad_container),
+        };
+        return cmocka_run_group_tests(tests, setup, teardown);
+}
