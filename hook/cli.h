@@ -50,6 +50,10 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Print a JSON document on stdout with exactly one final newline. */
 void cli_print_json(const char *json);
 
+/* Refuse LD_PRELOAD, set no_new_privs and keep only the capabilities the
+ * command `run` needs. */
+int cli_drop_privileges(struct cli *cli, int (*run)(struct cli *));
+
 int cli_devices(struct cli *cli);
 int cli_plan(struct cli *cli);
 int cli_policy(struct cli *cli);

@@ -126,7 +126,9 @@ static int run(int argc, char **argv, struct cli *cli)
                 cli->hook_stage = commands[i].run == cli_inject || commands[i].run == cli_poststop;
                 cli->args = argv + optind + 1;
                 cli->n_args = (size_t) (argc - optind - 1);
-                int r = cli_open(cli);
+                int r = cli_drop_privileges(cli, commands[i].run);
+                if (r == CLI_EXIT_OK)
+                        r = cli_open(cli);
                 if (r == CLI_EXIT_OK)
                         r = commands[i].run(cli);
                 return r;

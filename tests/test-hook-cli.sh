@@ -94,5 +94,12 @@ expect 3 'bad.json: "limits.hcaHandles": must not be negative' '' -- --policy "$
 expect 3 'missing.json: cannot read the policy: No such file or directory' '' -- --policy "$tmp/missing.json" policy
 expect 1 'above the limit 4 of .*policy.json' '' -- --policy "$tmp/policy.json" --sysfs-root "$rxe" plan -a io.crdma.devices=rxe0 -a io.crdma.hca-handles=5
 
+# Least privilege: no capability for the read-only commands; LD_PRELOAD refused.
+if [ "$(id -u)" -eq 0 ]; then
+        expect 0 '^crdma-hook: debug: capabilities kept: none$' '' -- --debug policy
+fi
+libc=$(ldd "$hook" | awk '/libc\.so/ { print $3 }')
+LD_PRELOAD=$libc expect 1 '^crdma-hook: error: LD_PRELOAD is set: crdma-hook refuses to run' '' -- devices
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
