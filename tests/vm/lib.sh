@@ -416,3 +416,63 @@ lib_cleanup() {
 	fi
 }
 trap lib_cleanup EXIT
+
+# ------------------------------------------------------------------ RDMA netns mode
+# netns_mode_set MODE: `crdma-hook system netns-mode MODE`, waiting out the kernel's
+# asynchronous teardown of namespaces just deleted (EBUSY until their pernet exit has run);
+# asserts success, and on failure shows which namespaces are still around.
+netns_mode_set() {
+	local i
+	for i in $(seq 40); do
+		capture "$CRDMA_HOOK" system netns-mode "$1"
+		[[ $RC == 1 && $OUT == *"other network namespaces exist"* ]] || break
+		sleep 0.5
+	done
+	note "after $i attempt(s):"
+	show
+	if [[ $RC != 0 ]]; then
+		note "network namespaces still around:"
+		ip netns list | sed 's/^/   | /' || true
+		lsns -t net 2>/dev/null | sed 's/^/   | /' || true
+		grep nsfs /proc/self/mountinfo | sed 's/^/   | /' || true
+	fi
+	assert_eq 0 "$RC" "crdma-hook system netns-mode $1: exit status"
+	assert_eq "netns mode: $1" "$OUT" "crdma-hook system netns-mode $1: output"
+}
+# netns_mode_restore: back to shared whatever happened (for an EXIT trap), then lib_cleanup
+netns_mode_restore() {
+	local i
+	for i in $(seq 40); do
+		"$CRDMA_HOOK" system netns-mode shared >/dev/null 2>&1 && break
+		sleep 0.5
+	done
+	lib_cleanup
+}
+
+# ------------------------------------------------------------------ perftest
+# perftest_pair TEST PORT ITERS: perftest TEST between a server container (runc, rxe0) and a
+# client container (crun, rxe1) in the guest's network namespace, over the link-local GIDs
+# (see 05-perftest); the bundles get the oci_bundle options in the arrays PERF_SERVER and
+# PERF_CLIENT (how each container gets its RDMA device). Sets SERVER and CLIENT (outputs)
+# and asserts both exit 0.
+PERF_SERVER=() PERF_CLIENT=()
+perftest_pair() {
+	local test=$1 port=$2 iters=$3 s=$WORK/$1-server c=$WORK/$1-client g0 g1
+	g0=$(gid_index_ll rxe0) || fail "rxe0 has no link-local GID"
+	g1=$(gid_index_ll rxe1) || fail "rxe1 has no link-local GID"
+	oci_bundle "$s" --host-net "${PERF_SERVER[@]}" -- \
+		"$test" -d rxe0 -x "$g0" -p "$port" -n "$iters" -F
+	oci_bundle "$c" --host-net "${PERF_CLIENT[@]}" -- \
+		"$test" -d rxe1 -x "$g1" -p "$port" -n "$iters" -F "$VETH0_IP"
+	start_oci runc "$s" "$WORK/$test-server.log"
+	local spid=$BG_PID
+	wait_listen "$port" 60
+	capture run_crun "$c"
+	CLIENT=$OUT
+	local crc=$RC src=0
+	wait "$spid" || src=$?
+	SERVER=$(cat "$WORK/$test-server.log")
+	printf '%s\n' "--- server (runc, rxe0):" "$SERVER" "--- client (crun, rxe1):" "$CLIENT" | sed 's/^/   | /'
+	assert_eq 0 "$crc" "$test client exit status"
+	assert_eq 0 "$src" "$test server exit status"
+}

@@ -21,32 +21,15 @@ read -r gid1 <"/sys/class/infiniband/rxe1/ports/1/gids/$g1"
 note "rxe0 GID[$g0] $gid0 ($(cat "/sys/class/infiniband/rxe0/ports/1/gid_attrs/types/$g0"))"
 note "rxe1 GID[$g1] $gid1 ($(cat "/sys/class/infiniband/rxe1/ports/1/gid_attrs/types/$g1"))"
 
-common=(--host-net --rdma-cm --memlock unlimited)
+common=(--rdma-cm --memlock unlimited)
 rx_packets() { cat /sys/class/net/veth0/statistics/rx_packets; }
 
-# perf TEST PORT ITERS: server in runc on rxe0, client in crun on rxe1; sets CLIENT, SERVER
-perf() {
-	local test=$1 port=$2 iters=$3 s=$WORK/$1-server c=$WORK/$1-client
-	oci_bundle "$s" "${common[@]}" --rdma-dev 0 -- \
-		"$test" -d rxe0 -x "$g0" -p "$port" -n "$iters" -F
-	oci_bundle "$c" "${common[@]}" --rdma-dev 1 -- \
-		"$test" -d rxe1 -x "$g1" -p "$port" -n "$iters" -F "$VETH0_IP"
-	start_oci runc "$s" "$WORK/$test-server.log"
-	local spid=$BG_PID
-	wait_listen "$port" 60
-	capture run_crun "$c"
-	CLIENT=$OUT
-	local crc=$RC src=0
-	wait "$spid" || src=$?
-	SERVER=$(cat "$WORK/$test-server.log")
-	printf '%s\n' "--- server (runc, rxe0):" "$SERVER" "--- client (crun, rxe1):" "$CLIENT" | sed 's/^/   | /'
-	assert_eq 0 "$crc" "$test client exit status"
-	assert_eq 0 "$src" "$test server exit status"
-}
+PERF_SERVER=("${common[@]}" --rdma-dev 0)
+PERF_CLIENT=("${common[@]}" --rdma-dev 1)
 
 step "ib_write_bw -n 1000 (64 KiB messages)"
 before=$(rx_packets)
-perf ib_write_bw 18515 1000
+perftest_pair ib_write_bw 18515 1000
 after=$(rx_packets)
 assert_contains "$CLIENT" "RDMA_Write BW Test" "ib_write_bw client"
 assert_contains "$CLIENT" "Device         : rxe1" "client device"
@@ -64,7 +47,7 @@ note "veth0 received $rx packets during the test"
 ok "the RDMA writes crossed the veth pair ($rx packets >= 60000)"
 
 step "ib_send_lat -n 1000 (2-byte messages)"
-perf ib_send_lat 18516 1000
+perftest_pair ib_send_lat 18516 1000
 assert_contains "$CLIENT" "Send Latency Test" "ib_send_lat client"
 # " 2       1000          38.42          1201.65      64.10     68.51     ..."
 line=$(grep -E '^ *2 +1000 +' <<<"$CLIENT") || fail "no result line for 2 bytes x 1000"

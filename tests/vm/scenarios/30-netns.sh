@@ -27,12 +27,7 @@ RXE_MSG='device rxe0: its driver cannot move between network namespaces (softwar
 netns_cleanup() {
 	ip netns del crdma-x 2>/dev/null || true
 	ip netns del crdma-y 2>/dev/null || true
-	local i
-	for i in $(seq 40); do
-		"$CRDMA_HOOK" system netns-mode shared >/dev/null 2>&1 && break
-		sleep 0.5
-	done
-	lib_cleanup
+	netns_mode_restore
 }
 trap netns_cleanup EXIT
 
@@ -43,26 +38,6 @@ mode_now() {
 	echo "${o#netns mode: }"
 }
 
-# switch_to MODE: set the mode with crdma-hook, waiting out the kernel's asynchronous
-# teardown of namespaces just deleted (EBUSY until their pernet exit has run)
-switch_to() {
-	local i
-	for i in $(seq 40); do
-		capture "$CRDMA_HOOK" system netns-mode "$1"
-		[[ $RC == 1 && $OUT == *"other network namespaces exist"* ]] || break
-		sleep 0.5
-	done
-	note "after $i attempt(s):"
-	show
-	if [[ $RC != 0 ]]; then
-		note "network namespaces still around:"
-		ip netns list | sed 's/^/   | /' || true
-		lsns -t net 2>/dev/null | sed 's/^/   | /' || true
-		grep nsfs /proc/self/mountinfo | sed 's/^/   | /' || true
-	fi
-	assert_eq 0 "$RC" "crdma-hook system netns-mode $1: exit status"
-	assert_eq "netns mode: $1" "$OUT" "crdma-hook system netns-mode $1: output"
-}
 
 # ------------------------------------------------------------------ shared at boot
 step "crdma-hook system: shared at boot"
@@ -127,7 +102,7 @@ assert_eq 0 "$RC" "return in shared mode (nothing to do): exit status"
 # ------------------------------------------------------------------ exclusive
 step "no other namespace: switch to exclusive"
 ip netns del crdma-x
-switch_to exclusive
+netns_mode_set exclusive
 capture rdma system show
 show
 assert_match "$OUT" 'netns exclusive' "iproute2 agrees"
@@ -192,7 +167,7 @@ assert_eq 1 "$RC" "shared while crdma-y exists: exit status"
 assert_contains "$OUT" "cannot switch to shared while other network namespaces exist" "shared while crdma-y exists"
 assert_eq exclusive "$(mode_now)" "mode after the refusal"
 ip netns del crdma-y
-switch_to shared
+netns_mode_set shared
 assert_eq Y "$(cat /sys/module/ib_core/parameters/netns_mode)" "ib_core parameter netns_mode (live value)"
 capture "$IBOPEN" --node /dev/infiniband/uverbs0 rxe0
 assert_eq 0 "$RC" "rxe0 opens in init_net again"

@@ -18,30 +18,10 @@ ibopen=$CRDMA_VM_TOOLS/crdma-vm-ibopen
 [[ -x $ibopen ]] || skip "$ibopen is not built"
 hook=(--hook createRuntime "$CRDMA_HOOK createRuntime" --bind "$CRDMA_VM_TOOLS:/opt/crdma-vm")
 
-# set_mode MODE: crdma-hook system netns-mode MODE, waiting out the asynchronous teardown of
-# namespaces of containers that just exited (EBUSY until it has run)
-set_mode() {
-	local i
-	for i in $(seq 40); do
-		capture "$CRDMA_HOOK" system netns-mode "$1"
-		[[ $RC == 1 && $OUT == *"other network namespaces exist"* ]] || break
-		sleep 0.5
-	done
-	show
-	assert_eq 0 "$RC" "crdma-hook system netns-mode $1 (after $i attempt(s))"
-}
-back_to_shared() {
-	local i
-	for i in $(seq 40); do
-		"$CRDMA_HOOK" system netns-mode shared >/dev/null 2>&1 && break
-		sleep 0.5
-	done
-	lib_cleanup
-}
-trap back_to_shared EXIT
+trap netns_mode_restore EXIT
 
 step "switch the host to exclusive RDMA netns mode while no other network namespace exists"
-set_mode exclusive
+netns_mode_set exclusive
 
 step "runc, own netns, io.crdma.netns=exclusive for rxe0: refused, rxe0 stays in the host's netns"
 b=$WORK/excl
@@ -85,4 +65,4 @@ assert_contains "$OUT" "node=/dev/infiniband/uverbs0 errno=0" "open(2) on uverbs
 assert_contains "$OUT" "ibv device=rxe0 listed=1 errno=0" "ibv_open_device on rxe0"
 
 step "back to shared mode"
-set_mode shared
+netns_mode_set shared
