@@ -98,8 +98,10 @@ expect 1 'above the limit 4 of .*policy.json' '' -- --policy "$tmp/policy.json" 
 if [ "$(id -u)" -eq 0 ]; then
         expect 0 '^crdma-hook: debug: capabilities kept: none$' '' -- --debug policy
 fi
-libc=$(ldd "$hook" | awk '/libc\.so/ { print $3 }')
-LD_PRELOAD=$libc expect 1 '^crdma-hook: error: LD_PRELOAD is set: crdma-hook refuses to run' '' -- devices
+# Preload something harmless: libc, or under ASan its runtime (which must come first).
+preload=$(ldd "$hook" | awk '/libasan\.so/ { print $3 }')
+[ -n "$preload" ] || preload=$(ldd "$hook" | awk '/libc\.so/ { print $3 }')
+LD_PRELOAD=$preload expect 1 '^crdma-hook: error: LD_PRELOAD is set: crdma-hook refuses to run' '' -- devices
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
