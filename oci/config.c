@@ -1,0 +1,674 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* OCI config.json: parse with yajl_tree, edit the tree, write it back with
+ * yajl_gen.  yajl_tree keeps objects' keys in input order, duplicates
+ * included, and each number's text (u.number.r), so a write is faithful.
+ *
+ * Added nodes are built the way yajl_tree_parse builds its own (yajl's
+ * src/yajl_tree.c): every node, object key, string and number text is one
+ * malloc() block, and objects' keys/values and arrays' values are
+ * realloc()able arrays, all of which yajl_tree_free() releases with free(). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_parse.h>
+
+#include "cleanup.h"
+#include "config.h"
+#include "document.h"
+#include "error.h"
+#include "plan.h"
+#include "util.h"
+
+struct oci_config {
+        yajl_val root;
+        char *origin;
+};
+
+void oci_config_free(struct oci_config *c)
+{
+        if (!c)
+                return;
+        if (c->root)
+                yajl_tree_free(c->root);
+        free(c->origin);
+        free(c);
+}
+
+void oci_config_freep(struct oci_config **c)
+{
+        oci_config_free(*c);
+}
+
+yajl_val oci_config_root(const struct oci_config *c)
+{
+        return c->root;
+}
+
+/* ---- parsing ---------------------------------------------------------- */
+
+/* A first pass with yajl's event parser, for what yajl_tree_parse hides:
+ * it enables comments (which the tree cannot keep), cuts strings at an
+ * escaped NUL, and nests without bound (yajl_gen does not). */
+struct scan {
+        unsigned depth;
+        const char *why;
+};
+
+static int scan_string(void *ctx, const unsigned char *s, size_t len)
+{
+        struct scan *sc = ctx;
+        if (memchr(s, '\0', len)) {
+                sc->why = "a string or key holds \"\\u0000\", which crdma cannot keep";
+                return 0;
+        }
+        return 1;
+}
+
+static int scan_open(void *ctx)
+{
+        struct scan *sc = ctx;
+        if (++sc->depth > OCI_CONFIG_MAX_DEPTH) {
+                sc->why = "nested deeper than 127 levels";
+                return 0;
+        }
+        return 1;
+}
+
+static int scan_close(void *ctx)
+{
+        ((struct scan *) ctx)->depth--;
+        return 1;
+}
+
+static int scan_number(void *ctx, const char *s, size_t len)
+{
+        (void) ctx, (void) s, (void) len;
+        return 1;
+}
+
+static int scan(const char *text, size_t len, const char *origin, struct crdma_error **err)
+{
+        static const yajl_callbacks callbacks = {
+                .yajl_number = scan_number,
+                .yajl_string = scan_string,
+                .yajl_start_map = scan_open,
+                .yajl_map_key = scan_string,
+                .yajl_end_map = scan_close,
+                .yajl_start_array = scan_open,
+                .yajl_end_array = scan_close,
+        };
+        struct scan sc = { 0 };
+        /* Defaults: no comments, UTF-8 validated, no trailing garbage. */
+        yajl_handle h = yajl_alloc(&callbacks, NULL, &sc);
+        if (!h)
+                return crdma_fail_oom(err);
+        yajl_status st = yajl_parse(h, (const unsigned char *) text, len);
+        if (st == yajl_status_ok)
+                st = yajl_complete_parse(h);
+        int r = 0;
+        if (st == yajl_status_client_canceled) {
+                r = crdma_fail(err, EINVAL, "%s: %s", origin, sc.why);
+        } else if (st != yajl_status_ok) {
+                unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
+                char *m = (char *) msg;
+                if (m)
+                        m[strcspn(m, "\n")] = '\0';
+                r = crdma_fail(err, EINVAL, "%s: invalid JSON: %s", origin,
+                               m && m[0] ? m : "parse error");
+                if (msg)
+                        yajl_free_error(h, msg);
+        }
+        yajl_free(h);
+        return r;
+}
+
+int oci_config_parse(const char *text, size_t len, const char *origin, struct oci_config **out,
+                     struct crdma_error **err)
+{
+        if (len > OCI_DOCUMENT_MAX)
+                return crdma_fail(err, EFBIG, "%s: larger than 16 MiB; not an OCI document", origin);
+        if (memchr(text, '\0', len))
+                return crdma_fail(err, EINVAL, "%s: contains a NUL byte; not JSON", origin);
+        int r = scan(text, len, origin, err);
+        if (r < 0)
+                return r;
+        struct oci_config *c = calloc(1, sizeof(*c));
+        if (!c || !(c->origin = strdup(origin))) {
+                free(c);
+                return crdma_fail_oom(err);
+        }
+        r = oci_document_parse(text, len, origin, &c->root, err);
+        if (r < 0) {
+                oci_config_free(c);
+                return r;
+        }
+        *out = c;
+        return 0;
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+static yajl_gen_status gen_value(yajl_gen g, yajl_val v)
+{
+        yajl_gen_status st = yajl_gen_status_ok;
+        switch (v->type) {
+        case yajl_t_string:
+                return yajl_gen_string(g, (const unsigned char *) v->u.string, strlen(v->u.string));
+        case yajl_t_number:
+                /* The number's own text: exact past 2^63, 1e3 stays 1e3. */
+                return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
+        case yajl_t_object:
+                st = yajl_gen_map_open(g);
+                for (size_t i = 0; st == yajl_gen_status_ok && i < v->u.object.len; i++) {
+                        const char *k = v->u.object.keys[i];
+                        st = yajl_gen_string(g, (const unsigned char *) k, strlen(k));
+                        if (st == yajl_gen_status_ok)
+                                st = gen_value(g, v->u.object.values[i]);
+                }
+                return st == yajl_gen_status_ok ? yajl_gen_map_close(g) : st;
+        case yajl_t_array:
+                st = yajl_gen_array_open(g);
+                for (size_t i = 0; st == yajl_gen_status_ok && i < v->u.array.len; i++)
+                        st = gen_value(g, v->u.array.values[i]);
+                return st == yajl_gen_status_ok ? yajl_gen_array_close(g) : st;
+        case yajl_t_true:
+                return yajl_gen_bool(g, 1);
+        case yajl_t_false:
+                return yajl_gen_bool(g, 0);
+        case yajl_t_null:
+        case yajl_t_any:
+                break;
+        }
+        return yajl_gen_null(g);
+}
+
+static void gen_freep(yajl_gen *g)
+{
+        if (*g)
+                yajl_gen_free(*g);
+}
+
+int oci_config_write(const struct oci_config *c, bool pretty, char **out, struct crdma_error **err)
+{
+        __attribute__((cleanup(gen_freep))) yajl_gen g = yajl_gen_alloc(NULL);
+        if (!g)
+                return crdma_fail_oom(err);
+        yajl_gen_config(g, yajl_gen_beautify, pretty ? 1 : 0);
+        yajl_gen_config(g, yajl_gen_indent_string, "\t");
+        yajl_gen_config(g, yajl_gen_validate_utf8, 1);
+        yajl_gen_status st = gen_value(g, c->root);
+        const unsigned char *buf = NULL;
+        size_t len = 0;
+        if (st == yajl_gen_status_ok)
+                st = yajl_gen_get_buf(g, &buf, &len);
+        if (st != yajl_gen_status_ok)
+                return crdma_fail(err, EINVAL, "%s: cannot write it back (yajl_gen status %d)",
+                                  c->origin, (int) st);
+        char *copy = malloc(len + 1);
+        if (!copy)
+                return crdma_fail_oom(err);
+        /* yajl 2.1 beautifies an empty object or array as "{\n\n<indent>}";
+         * crun's and the usual form has one newline.  Raw newlines appear
+         * only between tokens (strings carry "\n" escaped), so dropping
+         * the second of two is safe. */
+        size_t n = 0;
+        for (size_t i = 0; i < len; i++)
+                if (!(pretty && buf[i] == '\n' && n > 0 && copy[n - 1] == '\n'))
+                        copy[n++] = (char) buf[i];
+        copy[n] = '\0';
+        *out = copy;
+        return 0;
+}
+
+/* ---- tree nodes ------------------------------------------------------- */
+
+static yajl_val new_node(yajl_type type)
+{
+        yajl_val v = calloc(1, sizeof(*v));
+        if (v)
+                v->type = type;
+        return v;
+}
+
+static yajl_val new_string(const char *s)
+{
+        yajl_val v = new_node(yajl_t_string);
+        if (v && !(v->u.string = strdup(s))) {
+                free(v);
+                v = NULL;
+        }
+        return v;
+}
+
+static yajl_val new_u64(uint64_t n)
+{
+        yajl_val v = new_node(yajl_t_number);
+        if (!v)
+                return NULL;
+        char buf[24];
+        snprintf(buf, sizeof(buf), "%llu", (unsigned long long) n);
+        if (!(v->u.number.r = strdup(buf))) {
+                free(v);
+                return NULL;
+        }
+        v->u.number.d = (double) n;
+        v->u.number.flags = YAJL_NUMBER_DOUBLE_VALID;
+        if (n <= LLONG_MAX) {
+                v->u.number.i = (long long) n;
+                v->u.number.flags |= YAJL_NUMBER_INT_VALID;
+        }
+        return v;
+}
+
+/* Append `v` (taken: freed on failure) under a copy of `key`. */
+static int obj_append(yajl_val obj, const char *key, yajl_val v)
+{
+        if (!v)
+                return -ENOMEM;
+        size_t n = obj->u.object.len;
+        char *k = strdup(key);
+        const char **keys = k ? realloc((void *) obj->u.object.keys, (n + 1) * sizeof(*keys)) : NULL;
+        if (keys)
+                obj->u.object.keys = keys;
+        yajl_val *values = keys ? realloc(obj->u.object.values, (n + 1) * sizeof(*values)) : NULL;
+        if (!values) {
+                free(k);
+                yajl_tree_free(v);
+                return -ENOMEM;
+        }
+        obj->u.object.values = values;
+        keys[n] = k;
+        values[n] = v;
+        obj->u.object.len = n + 1;
+        return 0;
+}
+
+static int arr_append(yajl_val arr, yajl_val v)
+{
+        if (!v)
+                return -ENOMEM;
+        size_t n = arr->u.array.len;
+        yajl_val *values = realloc(arr->u.array.values, (n + 1) * sizeof(*values));
+        if (!values) {
+                yajl_tree_free(v);
+                return -ENOMEM;
+        }
+        arr->u.array.values = values;
+        values[n] = v;
+        arr->u.array.len = n + 1;
+        return 0;
+}
+
+static yajl_val *slot(yajl_val obj, const char *key)
+{
+        for (size_t i = 0; i < obj->u.object.len; i++)
+                if (strcmp(obj->u.object.keys[i], key) == 0)
+                        return &obj->u.object.values[i];
+        return NULL;
+}
+
+/* obj[key] as a `type` (object or array), made when absent or null.  Called
+ * only after member() has checked the key. */
+static yajl_val ensure(yajl_val obj, const char *key, yajl_type type)
+{
+        yajl_val *s = slot(obj, key);
+        if (s && (*s)->type == type)
+                return *s;
+        yajl_val v = new_node(type);
+        if (!v)
+                return NULL;
+        if (s) { /* null */
+                yajl_tree_free(*s);
+                *s = v;
+                return v;
+        }
+        return obj_append(obj, key, v) < 0 ? NULL : v;
+}
+
+/* ---- reading what is there -------------------------------------------- */
+
+static const char *type_name(yajl_type t)
+{
+        switch (t) {
+        case yajl_t_object:
+                return "a JSON object";
+        case yajl_t_array:
+                return "a JSON array";
+        case yajl_t_string:
+                return "a string";
+        case yajl_t_number:
+                return "a number";
+        default:
+                return "true or false";
+        }
+}
+
+/* obj[key] into *out, NULL when absent or null.  A key given twice (runc
+ * takes the last, yajl-based readers the first) or a value of another type
+ * is refused; `where` names it ("linux.devices[2].major").  yajl_t_true
+ * stands for either boolean. */
+static int member(const struct oci_config *c, yajl_val obj, const char *key, yajl_type type,
+                  const char *where, yajl_val *out, struct crdma_error **err)
+{
+        yajl_val v = NULL;
+        size_t found = 0;
+        *out = NULL;
+        for (size_t i = 0; i < obj->u.object.len; i++)
+                if (strcmp(obj->u.object.keys[i], key) == 0) {
+                        v = obj->u.object.values[i];
+                        found++;
+                }
+        if (found > 1)
+                return crdma_refuse(err, EINVAL, "%s: \"%s\" is given %zu times; which one counts "
+                                    "depends on the runtime", c->origin, where, found);
+        if (!v || YAJL_IS_NULL(v))
+                return 0;
+        bool ok = type == yajl_t_true ? YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v) : v->type == type;
+        if (!ok)
+                return crdma_refuse(err, EINVAL, "%s: \"%s\" is not %s", c->origin, where,
+                                    type_name(type));
+        *out = v;
+        return 0;
+}
+
+/* obj[key] as an exact integer 0..limit; absent: *present false.  `-1` is
+ * accepted as absent when `minus_one_absent` (runc's wildcard). */
+static int member_uint(const struct oci_config *c, yajl_val obj, const char *key, uint64_t limit,
+                       bool minus_one_absent, const char *where, bool *present, uint64_t *out,
+                       struct crdma_error **err)
+{
+        yajl_val v;
+        int r = member(c, obj, key, yajl_t_number, where, &v, err);
+        *present = false;
+        if (r < 0 || !v)
+                return r;
+        if (minus_one_absent && strcmp(v->u.number.r, "-1") == 0)
+                return 0;
+        if (crdma_parse_decimal(v->u.number.r, limit, out) < 0)
+                return crdma_refuse(err, EINVAL, "%s: \"%s\" is %s, not an integer from 0 to %llu",
+                                    c->origin, where, v->u.number.r, (unsigned long long) limit);
+        *present = true;
+        return 0;
+}
+
+/* ---- applying a plan -------------------------------------------------- */
+
+struct edit {
+        bool *node_there;  /* per plan node: linux.devices has it */
+        bool *rule_there;  /* per plan node: linux.resources.devices allows it */
+        yajl_val process;
+        yajl_val memlock;  /* the existing RLIMIT_MEMLOCK entry */
+        bool raise_soft, raise_hard;
+};
+
+static int check_devices(const struct oci_config *c, const struct crdma_plan *plan, yajl_val lnx,
+                         struct edit *e, struct crdma_error **err)
+{
+        yajl_val devs;
+        int r = lnx ? member(c, lnx, "devices", yajl_t_array, "linux.devices", &devs, err) : 0;
+        if (r < 0 || !lnx || !devs)
+                return r;
+        for (size_t i = 0; i < devs->u.array.len; i++) {
+                yajl_val d = devs->u.array.values[i], path, type;
+                char where[64];
+                snprintf(where, sizeof(where), "linux.devices[%zu]", i);
+                if (!YAJL_IS_OBJECT(d))
+                        return crdma_refuse(err, EINVAL, "%s: \"%s\" is not a JSON object",
+                                            c->origin, where);
+                snprintf(where, sizeof(where), "linux.devices[%zu].path", i);
+                r = member(c, d, "path", yajl_t_string, where, &path, err);
+                if (r < 0)
+                        return r;
+                for (size_t j = 0; path && j < plan->n_nodes; j++) {
+                        const struct crdma_plan_node *n = &plan->nodes[j];
+                        if (strcmp(path->u.string, n->path) != 0)
+                                continue;
+                        uint64_t major = 0, minor = 0;
+                        bool has_major, has_minor;
+                        snprintf(where, sizeof(where), "linux.devices[%zu].type", i);
+                        r = member(c, d, "type", yajl_t_string, where, &type, err);
+                        snprintf(where, sizeof(where), "linux.devices[%zu].major", i);
+                        if (r >= 0)
+                                r = member_uint(c, d, "major", UINT32_MAX, false, where, &has_major,
+                                                &major, err);
+                        snprintf(where, sizeof(where), "linux.devices[%zu].minor", i);
+                        if (r >= 0)
+                                r = member_uint(c, d, "minor", UINT32_MAX, false, where, &has_minor,
+                                                &minor, err);
+                        if (r < 0)
+                                return r;
+                        bool same = type && type->u.string[0] == n->type && !type->u.string[1] &&
+                                    has_major && has_minor && major == n->major && minor == n->minor;
+                        if (!same)
+                                return crdma_refuse(err, EEXIST,
+                                                    "%s: linux.devices already has %s as type %s "
+                                                    "%s:%s, not the RDMA device %c %u:%u crdma adds "
+                                                    "there; remove that entry",
+                                                    c->origin, n->path, type ? type->u.string : "(none)",
+                                                    has_major ? (*slot(d, "major"))->u.number.r : "?",
+                                                    has_minor ? (*slot(d, "minor"))->u.number.r : "?",
+                                                    n->type, n->major, n->minor);
+                        e->node_there[j] = true;
+                }
+        }
+        return 0;
+}
+
+static int check_rules(const struct oci_config *c, const struct crdma_plan *plan, yajl_val lnx,
+                       struct edit *e, struct crdma_error **err)
+{
+        yajl_val res = NULL, rules = NULL;
+        int r = lnx ? member(c, lnx, "resources", yajl_t_object, "linux.resources", &res, err) : 0;
+        if (r >= 0 && res)
+                r = member(c, res, "devices", yajl_t_array, "linux.resources.devices", &rules, err);
+        if (r < 0 || !rules)
+                return r;
+        /* Rules apply in order, the last match winning. */
+        for (size_t i = 0; i < rules->u.array.len; i++) {
+                yajl_val rule = rules->u.array.values[i], allow, type, access;
+                char where[64];
+                snprintf(where, sizeof(where), "linux.resources.devices[%zu]", i);
+                if (!YAJL_IS_OBJECT(rule))
+                        return crdma_refuse(err, EINVAL, "%s: \"%s\" is not a JSON object",
+                                            c->origin, where);
+                uint64_t major = 0, minor = 0;
+                bool has_major, has_minor;
+                snprintf(where, sizeof(where), "linux.resources.devices[%zu].allow", i);
+                r = member(c, rule, "allow", yajl_t_true, where, &allow, err);
+                snprintf(where, sizeof(where), "linux.resources.devices[%zu].type", i);
+                if (r >= 0)
+                        r = member(c, rule, "type", yajl_t_string, where, &type, err);
+                snprintf(where, sizeof(where), "linux.resources.devices[%zu].major", i);
+                if (r >= 0)
+                        r = member_uint(c, rule, "major", UINT32_MAX, true, where, &has_major, &major,
+                                        err);
+                snprintf(where, sizeof(where), "linux.resources.devices[%zu].minor", i);
+                if (r >= 0)
+                        r = member_uint(c, rule, "minor", UINT32_MAX, true, where, &has_minor, &minor,
+                                        err);
+                snprintf(where, sizeof(where), "linux.resources.devices[%zu].access", i);
+                if (r >= 0)
+                        r = member(c, rule, "access", yajl_t_string, where, &access, err);
+                if (r < 0)
+                        return r;
+                const char *t = type ? type->u.string : "a", *a = access ? access->u.string : "rwm";
+                bool allows = YAJL_IS_TRUE(allow);
+                bool rw = strchr(a, 'r') && strchr(a, 'w'), r_or_w = strchr(a, 'r') || strchr(a, 'w');
+                for (size_t j = 0; j < plan->n_nodes; j++) {
+                        const struct crdma_plan_node *n = &plan->nodes[j];
+                        bool matches = (strcmp(t, "a") == 0 || (t[0] == n->type && !t[1])) &&
+                                       (!has_major || major == n->major) &&
+                                       (!has_minor || minor == n->minor);
+                        if (matches && allows && rw)
+                                e->rule_there[j] = true;
+                        else if (matches && !allows && r_or_w)
+                                e->rule_there[j] = false;
+                }
+        }
+        return 0;
+}
+
+static int check_memlock(const struct oci_config *c, const struct crdma_plan *plan, struct edit *e,
+                         struct crdma_error **err)
+{
+        if (plan->memlock == 0)
+                return 0;
+        int r = member(c, c->root, "process", yajl_t_object, "process", &e->process, err);
+        if (r < 0)
+                return r;
+        if (!e->process)
+                return crdma_refuse(err, EINVAL, "%s: no \"process\" to set RLIMIT_MEMLOCK for",
+                                    c->origin);
+        yajl_val rls;
+        r = member(c, e->process, "rlimits", yajl_t_array, "process.rlimits", &rls, err);
+        for (size_t i = 0; r >= 0 && rls && i < rls->u.array.len; i++) {
+                yajl_val rl = rls->u.array.values[i], type;
+                char where[64];
+                snprintf(where, sizeof(where), "process.rlimits[%zu]", i);
+                if (!YAJL_IS_OBJECT(rl))
+                        return crdma_refuse(err, EINVAL, "%s: \"%s\" is not a JSON object",
+                                            c->origin, where);
+                snprintf(where, sizeof(where), "process.rlimits[%zu].type", i);
+                r = member(c, rl, "type", yajl_t_string, where, &type, err);
+                if (r < 0 || !type || strcmp(type->u.string, "RLIMIT_MEMLOCK") != 0)
+                        continue;
+                if (e->memlock)
+                        return crdma_refuse(err, EINVAL, "%s: process.rlimits has RLIMIT_MEMLOCK "
+                                            "twice; runtimes refuse such a config", c->origin);
+                e->memlock = rl;
+                uint64_t soft = 0, hard = 0;
+                bool has_soft, has_hard;
+                snprintf(where, sizeof(where), "process.rlimits[%zu].soft", i);
+                r = member_uint(c, rl, "soft", UINT64_MAX, false, where, &has_soft, &soft, err);
+                snprintf(where, sizeof(where), "process.rlimits[%zu].hard", i);
+                if (r >= 0)
+                        r = member_uint(c, rl, "hard", UINT64_MAX, false, where, &has_hard, &hard,
+                                        err);
+                if (r >= 0 && (!has_soft || !has_hard))
+                        return crdma_refuse(err, EINVAL, "%s: process.rlimits RLIMIT_MEMLOCK needs "
+                                            "both \"soft\" and \"hard\"", c->origin);
+                e->raise_soft = soft < plan->memlock;
+                e->raise_hard = hard < plan->memlock;
+        }
+        return r;
+}
+
+static yajl_val device_entry(const struct crdma_plan_node *n)
+{
+        yajl_val d = new_node(yajl_t_object);
+        char type[2] = { n->type, '\0' };
+        if (d && (obj_append(d, "path", new_string(n->path)) < 0 ||
+                  obj_append(d, "type", new_string(type)) < 0 ||
+                  obj_append(d, "major", new_u64(n->major)) < 0 ||
+                  obj_append(d, "minor", new_u64(n->minor)) < 0 ||
+                  obj_append(d, "fileMode", new_u64(n->mode)) < 0 ||
+                  obj_append(d, "uid", new_u64(0)) < 0 || obj_append(d, "gid", new_u64(0)) < 0)) {
+                yajl_tree_free(d);
+                return NULL;
+        }
+        return d;
+}
+
+static yajl_val allow_rule(const struct crdma_plan_node *n)
+{
+        yajl_val d = new_node(yajl_t_object);
+        char type[2] = { n->type, '\0' };
+        if (d && (obj_append(d, "allow", new_node(yajl_t_true)) < 0 ||
+                  obj_append(d, "type", new_string(type)) < 0 ||
+                  obj_append(d, "major", new_u64(n->major)) < 0 ||
+                  obj_append(d, "minor", new_u64(n->minor)) < 0 ||
+                  obj_append(d, "access", new_string("rw")) < 0)) {
+                yajl_tree_free(d);
+                return NULL;
+        }
+        return d;
+}
+
+static yajl_val memlock_entry(uint64_t bytes)
+{
+        yajl_val d = new_node(yajl_t_object);
+        if (d && (obj_append(d, "type", new_string("RLIMIT_MEMLOCK")) < 0 ||
+                  obj_append(d, "hard", new_u64(bytes)) < 0 ||
+                  obj_append(d, "soft", new_u64(bytes)) < 0)) {
+                yajl_tree_free(d);
+                return NULL;
+        }
+        return d;
+}
+
+static int set_u64(yajl_val obj, const char *key, uint64_t n)
+{
+        yajl_val v = new_u64(n);
+        yajl_val *s = slot(obj, key);
+        if (!v || !s) {
+                yajl_tree_free(v);
+                return -ENOMEM;
+        }
+        yajl_tree_free(*s);
+        *s = v;
+        return 0;
+}
+
+static int change(const struct oci_config *c, const struct crdma_plan *plan, const struct edit *e)
+{
+        bool nodes = false, rules = false;
+        for (size_t j = 0; j < plan->n_nodes; j++) {
+                nodes |= !e->node_there[j];
+                rules |= !e->rule_there[j];
+        }
+        yajl_val lnx = nodes || rules ? ensure(c->root, "linux", yajl_t_object) : NULL;
+        if ((nodes || rules) && !lnx)
+                return -ENOMEM;
+        if (nodes) {
+                yajl_val devs = ensure(lnx, "devices", yajl_t_array);
+                for (size_t j = 0; j < plan->n_nodes; j++)
+                        if (!devs || (!e->node_there[j] && arr_append(devs, device_entry(&plan->nodes[j])) < 0))
+                                return -ENOMEM;
+        }
+        if (rules) {
+                yajl_val res = ensure(lnx, "resources", yajl_t_object);
+                yajl_val list = res ? ensure(res, "devices", yajl_t_array) : NULL;
+                for (size_t j = 0; j < plan->n_nodes; j++)
+                        if (!list || (!e->rule_there[j] && arr_append(list, allow_rule(&plan->nodes[j])) < 0))
+                                return -ENOMEM;
+        }
+        if (plan->memlock == 0)
+                return 0;
+        if (!e->memlock) {
+                yajl_val rls = ensure(e->process, "rlimits", yajl_t_array);
+                return rls ? arr_append(rls, memlock_entry(plan->memlock)) : -ENOMEM;
+        }
+        if (e->raise_soft && set_u64(e->memlock, "soft", plan->memlock) < 0)
+                return -ENOMEM;
+        if (e->raise_hard && set_u64(e->memlock, "hard", plan->memlock) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+int oci_config_apply_plan(struct oci_config *c, const struct crdma_plan *plan,
+                          struct crdma_error **err)
+{
+        struct edit e = { 0 };
+        _cleanup_free_ bool *there = calloc(2 * plan->n_nodes + 1, sizeof(bool));
+        if (!there)
+                return crdma_fail_oom(err);
+        e.node_there = there;
+        e.rule_there = there + plan->n_nodes;
+
+        yajl_val lnx;
+        int r = member(c, c->root, "linux", yajl_t_object, "linux", &lnx, err);
+        if (r >= 0)
+                r = check_devices(c, plan, lnx, &e, err);
+        if (r >= 0)
+                r = check_rules(c, plan, lnx, &e, err);
+        if (r >= 0)
+                r = check_memlock(c, plan, &e, err);
+        if (r < 0)
+                return r;
+        if (change(c, plan, &e) < 0)
+                return crdma_fail_oom(err);
+        return 0;
+}
