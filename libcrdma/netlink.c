@@ -42,23 +42,15 @@ static void ext_ack_text_at(const struct nlmsghdr *nlh, size_t off, char *out, s
         }
 }
 
-/* The NLMSGERR_ATTR_MSG text of an extended ack, if the kernel sent one. */
+/* The NLMSGERR_ATTR_MSG text of an extended ack, if the kernel sent one: the
+ * TLVs follow the nlmsgerr, and the echoed request unless it was capped. */
 static void ext_ack_text(const struct nlmsghdr *nlh, char *out, size_t len)
 {
         const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
-        if (!(nlh->nlmsg_flags & NLM_F_ACK_TLVS) || !out || len == 0)
-                return;
         size_t off = sizeof(*e);
         if (!(nlh->nlmsg_flags & NLM_F_CAPPED))
                 off += mnl_nlmsg_get_payload_len(&e->msg);
-        const struct nlattr *attr;
-        mnl_attr_for_each(attr, nlh, off) {
-                if (mnl_attr_get_type(attr) == NLMSGERR_ATTR_MSG &&
-                    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0) {
-                        snprintf(out, len, "%s", mnl_attr_get_str(attr));
-                        return;
-                }
-        }
+        ext_ack_text_at(nlh, off, out, len);
 }
 
 /* mnl hands control callbacks the same pointer as data callbacks. */
