@@ -19,6 +19,9 @@ enum {
         CLI_OPT_JSON = 1 << 0,
         CLI_OPT_ANNOTATION = 1 << 1,
         CLI_OPT_CONFIG = 1 << 2,
+        CLI_OPT_RUNTIME = 1 << 3,
+        CLI_OPT_DRY_RUN = 1 << 4,
+        CLI_OPT_OUTPUT = 1 << 5,
 };
 
 struct cli {
@@ -28,6 +31,9 @@ struct cli {
         bool json;
         bool hook_stage; /* run by a runtime: warnings go to syslog too */
         const char *config;
+        const char *runtime; /* --runtime: runc, crun or auto (NULL: auto) */
+        bool dry_run;
+        const char *output; /* --output FILE */
         struct oci_annotations annotations; /* from --annotation */
         char **args;
         size_t n_args;

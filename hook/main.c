@@ -48,6 +48,9 @@ enum {
         OPT_VERSION,
         OPT_JSON,
         OPT_CONFIG,
+        OPT_RUNTIME,
+        OPT_DRY_RUN,
+        OPT_OUTPUT,
 };
 
 static const struct option options[] = {
@@ -62,6 +65,9 @@ static const struct option options[] = {
         { "json", no_argument, NULL, OPT_JSON },
         { "annotation", required_argument, NULL, 'a' },
         { "config", required_argument, NULL, OPT_CONFIG },
+        { "runtime", required_argument, NULL, OPT_RUNTIME },
+        { "dry-run", no_argument, NULL, OPT_DRY_RUN },
+        { "output", required_argument, NULL, OPT_OUTPUT },
         {},
 };
 
@@ -108,6 +114,21 @@ static int run(int argc, char **argv, struct cli *cli)
                                 return cli_usage_error("--annotation %s: expected KEY=VALUE", optarg);
                         break;
                 case OPT_CONFIG: cli->config = optarg; given |= CLI_OPT_CONFIG; break;
+                case OPT_RUNTIME:
+                        if (strcmp(optarg, "runc") != 0 && strcmp(optarg, "crun") != 0 &&
+                            strcmp(optarg, "auto") != 0)
+                                return cli_usage_error("--runtime %s: expected runc, crun or auto",
+                                                       optarg);
+                        cli->runtime = optarg;
+                        given |= CLI_OPT_RUNTIME;
+                        break;
+                case OPT_DRY_RUN: cli->dry_run = true; given |= CLI_OPT_DRY_RUN; break;
+                case OPT_OUTPUT:
+                        if (!optarg[0])
+                                return cli_usage_error("--output: empty file name");
+                        cli->output = optarg;
+                        given |= CLI_OPT_OUTPUT;
+                        break;
                 default:
                         return cli_usage_error("%s: unknown option or missing argument; "
                                                "see crdma-hook --help", argv[optind - 1]);
