@@ -2,11 +2,7 @@
 /* OCI config.json: parse with yajl_tree, edit the tree, write it back with
  * yajl_gen.  yajl_tree keeps objects' keys in input order, duplicates
  * included, and each number's text (u.number.r), so a write is faithful.
- *
- * Added nodes are built the way yajl_tree_parse builds its own (yajl's
- * src/yajl_tree.c): every node, object key, string and number text is one
- * malloc() block, and objects' keys/values and arrays' values are
- * realloc()able arrays, all of which yajl_tree_free() releases with free(). */
+ * The edits themselves: devices and rlimits here, the rest in config-*.c. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -17,6 +13,7 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "config-tree.h"
 #include "document.h"
 #include "error.h"
 #include "plan.h"
@@ -223,177 +220,6 @@ int oci_config_write(const struct oci_config *c, bool pretty, char **out, struct
         return 0;
 }
 
-/* ---- tree nodes ------------------------------------------------------- */
-
-static yajl_val new_node(yajl_type type)
-{
-        yajl_val v = calloc(1, sizeof(*v));
-        if (v)
-                v->type = type;
-        return v;
-}
-
-static yajl_val new_string(const char *s)
-{
-        yajl_val v = new_node(yajl_t_string);
-        if (v && !(v->u.string = strdup(s))) {
-                free(v);
-                v = NULL;
-        }
-        return v;
-}
-
-static yajl_val new_u64(uint64_t n)
-{
-        yajl_val v = new_node(yajl_t_number);
-        if (!v)
-                return NULL;
-        char buf[24];
-        snprintf(buf, sizeof(buf), "%llu", (unsigned long long) n);
-        if (!(v->u.number.r = strdup(buf))) {
-                free(v);
-                return NULL;
-        }
-        v->u.number.d = (double) n;
-        v->u.number.flags = YAJL_NUMBER_DOUBLE_VALID;
-        if (n <= LLONG_MAX) {
-                v->u.number.i = (long long) n;
-                v->u.number.flags |= YAJL_NUMBER_INT_VALID;
-        }
-        return v;
-}
-
-/* Append `v` (taken: freed on failure) under a copy of `key`. */
-static int obj_append(yajl_val obj, const char *key, yajl_val v)
-{
-        if (!v)
-                return -ENOMEM;
-        size_t n = obj->u.object.len;
-        char *k = strdup(key);
-        const char **keys = k ? realloc((void *) obj->u.object.keys, (n + 1) * sizeof(*keys)) : NULL;
-        if (keys)
-                obj->u.object.keys = keys;
-        yajl_val *values = keys ? realloc(obj->u.object.values, (n + 1) * sizeof(*values)) : NULL;
-        if (!values) {
-                free(k);
-                yajl_tree_free(v);
-                return -ENOMEM;
-        }
-        obj->u.object.values = values;
-        keys[n] = k;
-        values[n] = v;
-        obj->u.object.len = n + 1;
-        return 0;
-}
-
-static int arr_append(yajl_val arr, yajl_val v)
-{
-        if (!v)
-                return -ENOMEM;
-        size_t n = arr->u.array.len;
-        yajl_val *values = realloc(arr->u.array.values, (n + 1) * sizeof(*values));
-        if (!values) {
-                yajl_tree_free(v);
-                return -ENOMEM;
-        }
-        arr->u.array.values = values;
-        values[n] = v;
-        arr->u.array.len = n + 1;
-        return 0;
-}
-
-static yajl_val *slot(yajl_val obj, const char *key)
-{
-        for (size_t i = 0; i < obj->u.object.len; i++)
-                if (strcmp(obj->u.object.keys[i], key) == 0)
-                        return &obj->u.object.values[i];
-        return NULL;
-}
-
-/* obj[key] as a `type` (object or array), made when absent or null.  Called
- * only after member() has checked the key. */
-static yajl_val ensure(yajl_val obj, const char *key, yajl_type type)
-{
-        yajl_val *s = slot(obj, key);
-        if (s && (*s)->type == type)
-                return *s;
-        yajl_val v = new_node(type);
-        if (!v)
-                return NULL;
-        if (s) { /* null */
-                yajl_tree_free(*s);
-                *s = v;
-                return v;
-        }
-        return obj_append(obj, key, v) < 0 ? NULL : v;
-}
-
-/* ---- reading what is there -------------------------------------------- */
-
-static const char *type_name(yajl_type t)
-{
-        switch (t) {
-        case yajl_t_object:
-                return "a JSON object";
-        case yajl_t_array:
-                return "a JSON array";
-        case yajl_t_string:
-                return "a string";
-        case yajl_t_number:
-                return "a number";
-        default:
-                return "true or false";
-        }
-}
-
-/* obj[key] into *out, NULL when absent or null.  A key given twice (runc
- * takes the last, yajl-based readers the first) or a value of another type
- * is refused; `where` names it ("linux.devices[2].major").  yajl_t_true
- * stands for either boolean. */
-static int member(const struct oci_config *c, yajl_val obj, const char *key, yajl_type type,
-                  const char *where, yajl_val *out, struct crdma_error **err)
-{
-        yajl_val v = NULL;
-        size_t found = 0;
-        *out = NULL;
-        for (size_t i = 0; i < obj->u.object.len; i++)
-                if (strcmp(obj->u.object.keys[i], key) == 0) {
-                        v = obj->u.object.values[i];
-                        found++;
-                }
-        if (found > 1)
-                return crdma_refuse(err, EINVAL, "%s: \"%s\" is given %zu times; which one counts "
-                                    "depends on the runtime", c->origin, where, found);
-        if (!v || YAJL_IS_NULL(v))
-                return 0;
-        bool ok = type == yajl_t_true ? YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v) : v->type == type;
-        if (!ok)
-                return crdma_refuse(err, EINVAL, "%s: \"%s\" is not %s", c->origin, where,
-                                    type_name(type));
-        *out = v;
-        return 0;
-}
-
-/* obj[key] as an exact integer 0..limit; absent: *present false.  `-1` is
- * accepted as absent when `minus_one_absent` (runc's wildcard). */
-static int member_uint(const struct oci_config *c, yajl_val obj, const char *key, uint64_t limit,
-                       bool minus_one_absent, const char *where, bool *present, uint64_t *out,
-                       struct crdma_error **err)
-{
-        yajl_val v;
-        int r = member(c, obj, key, yajl_t_number, where, &v, err);
-        *present = false;
-        if (r < 0 || !v)
-                return r;
-        if (minus_one_absent && strcmp(v->u.number.r, "-1") == 0)
-                return 0;
-        if (crdma_parse_decimal(v->u.number.r, limit, out) < 0)
-                return crdma_refuse(err, EINVAL, "%s: \"%s\" is %s, not an integer from 0 to %llu",
-                                    c->origin, where, v->u.number.r, (unsigned long long) limit);
-        *present = true;
-        return 0;
-}
-
 /* ---- applying a plan -------------------------------------------------- */
 
 struct edit {
@@ -408,7 +234,7 @@ static int check_devices(const struct oci_config *c, const struct crdma_plan *pl
                          struct edit *e, struct crdma_error **err)
 {
         yajl_val devs;
-        int r = lnx ? member(c, lnx, "devices", yajl_t_array, "linux.devices", &devs, err) : 0;
+        int r = lnx ? tree_member(c->origin, lnx, "devices", yajl_t_array, "linux.devices", &devs, err) : 0;
         if (r < 0 || !lnx || !devs)
                 return r;
         for (size_t i = 0; i < devs->u.array.len; i++) {
@@ -419,7 +245,7 @@ static int check_devices(const struct oci_config *c, const struct crdma_plan *pl
                         return crdma_refuse(err, EINVAL, "%s: \"%s\" is not a JSON object",
                                             c->origin, where);
                 snprintf(where, sizeof(where), "linux.devices[%zu].path", i);
-                r = member(c, d, "path", yajl_t_string, where, &path, err);
+                r = tree_member(c->origin, d, "path", yajl_t_string, where, &path, err);
                 if (r < 0)
                         return r;
                 for (size_t j = 0; path && j < plan->n_nodes; j++) {
@@ -429,14 +255,14 @@ static int check_devices(const struct oci_config *c, const struct crdma_plan *pl
                         uint64_t major = 0, minor = 0;
                         bool has_major, has_minor;
                         snprintf(where, sizeof(where), "linux.devices[%zu].type", i);
-                        r = member(c, d, "type", yajl_t_string, where, &type, err);
+                        r = tree_member(c->origin, d, "type", yajl_t_string, where, &type, err);
                         snprintf(where, sizeof(where), "linux.devices[%zu].major", i);
                         if (r >= 0)
-                                r = member_uint(c, d, "major", UINT32_MAX, false, where, &has_major,
+                                r = tree_member_uint(c->origin, d, "major", UINT32_MAX, false, where, &has_major,
                                                 &major, err);
                         snprintf(where, sizeof(where), "linux.devices[%zu].minor", i);
                         if (r >= 0)
-                                r = member_uint(c, d, "minor", UINT32_MAX, false, where, &has_minor,
+                                r = tree_member_uint(c->origin, d, "minor", UINT32_MAX, false, where, &has_minor,
                                                 &minor, err);
                         if (r < 0)
                                 return r;
@@ -448,8 +274,8 @@ static int check_devices(const struct oci_config *c, const struct crdma_plan *pl
                                                     "%s:%s, not the RDMA device %c %u:%u crdma adds "
                                                     "there; remove that entry",
                                                     c->origin, n->path, type ? type->u.string : "(none)",
-                                                    has_major ? (*slot(d, "major"))->u.number.r : "?",
-                                                    has_minor ? (*slot(d, "minor"))->u.number.r : "?",
+                                                    has_major ? (*tree_slot(d, "major"))->u.number.r : "?",
+                                                    has_minor ? (*tree_slot(d, "minor"))->u.number.r : "?",
                                                     n->type, n->major, n->minor);
                         e->node_there[j] = true;
                 }
@@ -461,9 +287,9 @@ static int check_rules(const struct oci_config *c, const struct crdma_plan *plan
                        struct edit *e, struct crdma_error **err)
 {
         yajl_val res = NULL, rules = NULL;
-        int r = lnx ? member(c, lnx, "resources", yajl_t_object, "linux.resources", &res, err) : 0;
+        int r = lnx ? tree_member(c->origin, lnx, "resources", yajl_t_object, "linux.resources", &res, err) : 0;
         if (r >= 0 && res)
-                r = member(c, res, "devices", yajl_t_array, "linux.resources.devices", &rules, err);
+                r = tree_member(c->origin, res, "devices", yajl_t_array, "linux.resources.devices", &rules, err);
         if (r < 0 || !rules)
                 return r;
         /* Rules apply in order, the last match winning. */
@@ -477,21 +303,21 @@ static int check_rules(const struct oci_config *c, const struct crdma_plan *plan
                 uint64_t major = 0, minor = 0;
                 bool has_major, has_minor;
                 snprintf(where, sizeof(where), "linux.resources.devices[%zu].allow", i);
-                r = member(c, rule, "allow", yajl_t_true, where, &allow, err);
+                r = tree_member(c->origin, rule, "allow", yajl_t_true, where, &allow, err);
                 snprintf(where, sizeof(where), "linux.resources.devices[%zu].type", i);
                 if (r >= 0)
-                        r = member(c, rule, "type", yajl_t_string, where, &type, err);
+                        r = tree_member(c->origin, rule, "type", yajl_t_string, where, &type, err);
                 snprintf(where, sizeof(where), "linux.resources.devices[%zu].major", i);
                 if (r >= 0)
-                        r = member_uint(c, rule, "major", UINT32_MAX, true, where, &has_major, &major,
+                        r = tree_member_uint(c->origin, rule, "major", UINT32_MAX, true, where, &has_major, &major,
                                         err);
                 snprintf(where, sizeof(where), "linux.resources.devices[%zu].minor", i);
                 if (r >= 0)
-                        r = member_uint(c, rule, "minor", UINT32_MAX, true, where, &has_minor, &minor,
+                        r = tree_member_uint(c->origin, rule, "minor", UINT32_MAX, true, where, &has_minor, &minor,
                                         err);
                 snprintf(where, sizeof(where), "linux.resources.devices[%zu].access", i);
                 if (r >= 0)
-                        r = member(c, rule, "access", yajl_t_string, where, &access, err);
+                        r = tree_member(c->origin, rule, "access", yajl_t_string, where, &access, err);
                 if (r < 0)
                         return r;
                 const char *t = type ? type->u.string : "a", *a = access ? access->u.string : "rwm";
@@ -516,14 +342,14 @@ static int check_memlock(const struct oci_config *c, const struct crdma_plan *pl
 {
         if (plan->memlock == 0)
                 return 0;
-        int r = member(c, c->root, "process", yajl_t_object, "process", &e->process, err);
+        int r = tree_member(c->origin, c->root, "process", yajl_t_object, "process", &e->process, err);
         if (r < 0)
                 return r;
         if (!e->process)
                 return crdma_refuse(err, EINVAL, "%s: no \"process\" to set RLIMIT_MEMLOCK for",
                                     c->origin);
         yajl_val rls;
-        r = member(c, e->process, "rlimits", yajl_t_array, "process.rlimits", &rls, err);
+        r = tree_member(c->origin, e->process, "rlimits", yajl_t_array, "process.rlimits", &rls, err);
         for (size_t i = 0; r >= 0 && rls && i < rls->u.array.len; i++) {
                 yajl_val rl = rls->u.array.values[i], type;
                 char where[64];
@@ -532,7 +358,7 @@ static int check_memlock(const struct oci_config *c, const struct crdma_plan *pl
                         return crdma_refuse(err, EINVAL, "%s: \"%s\" is not a JSON object",
                                             c->origin, where);
                 snprintf(where, sizeof(where), "process.rlimits[%zu].type", i);
-                r = member(c, rl, "type", yajl_t_string, where, &type, err);
+                r = tree_member(c->origin, rl, "type", yajl_t_string, where, &type, err);
                 if (r < 0 || !type || strcmp(type->u.string, "RLIMIT_MEMLOCK") != 0)
                         continue;
                 if (e->memlock)
@@ -542,10 +368,10 @@ static int check_memlock(const struct oci_config *c, const struct crdma_plan *pl
                 uint64_t soft = 0, hard = 0;
                 bool has_soft, has_hard;
                 snprintf(where, sizeof(where), "process.rlimits[%zu].soft", i);
-                r = member_uint(c, rl, "soft", UINT64_MAX, false, where, &has_soft, &soft, err);
+                r = tree_member_uint(c->origin, rl, "soft", UINT64_MAX, false, where, &has_soft, &soft, err);
                 snprintf(where, sizeof(where), "process.rlimits[%zu].hard", i);
                 if (r >= 0)
-                        r = member_uint(c, rl, "hard", UINT64_MAX, false, where, &has_hard, &hard,
+                        r = tree_member_uint(c->origin, rl, "hard", UINT64_MAX, false, where, &has_hard, &hard,
                                         err);
                 if (r >= 0 && (!has_soft || !has_hard))
                         return crdma_refuse(err, EINVAL, "%s: process.rlimits RLIMIT_MEMLOCK needs "
@@ -558,14 +384,14 @@ static int check_memlock(const struct oci_config *c, const struct crdma_plan *pl
 
 static yajl_val device_entry(const struct crdma_plan_node *n)
 {
-        yajl_val d = new_node(yajl_t_object);
+        yajl_val d = tree_new(yajl_t_object);
         char type[2] = { n->type, '\0' };
-        if (d && (obj_append(d, "path", new_string(n->path)) < 0 ||
-                  obj_append(d, "type", new_string(type)) < 0 ||
-                  obj_append(d, "major", new_u64(n->major)) < 0 ||
-                  obj_append(d, "minor", new_u64(n->minor)) < 0 ||
-                  obj_append(d, "fileMode", new_u64(n->mode)) < 0 ||
-                  obj_append(d, "uid", new_u64(0)) < 0 || obj_append(d, "gid", new_u64(0)) < 0)) {
+        if (d && (tree_obj_append(d, "path", tree_new_string(n->path)) < 0 ||
+                  tree_obj_append(d, "type", tree_new_string(type)) < 0 ||
+                  tree_obj_append(d, "major", tree_new_u64(n->major)) < 0 ||
+                  tree_obj_append(d, "minor", tree_new_u64(n->minor)) < 0 ||
+                  tree_obj_append(d, "fileMode", tree_new_u64(n->mode)) < 0 ||
+                  tree_obj_append(d, "uid", tree_new_u64(0)) < 0 || tree_obj_append(d, "gid", tree_new_u64(0)) < 0)) {
                 yajl_tree_free(d);
                 return NULL;
         }
@@ -574,13 +400,13 @@ static yajl_val device_entry(const struct crdma_plan_node *n)
 
 static yajl_val allow_rule(const struct crdma_plan_node *n)
 {
-        yajl_val d = new_node(yajl_t_object);
+        yajl_val d = tree_new(yajl_t_object);
         char type[2] = { n->type, '\0' };
-        if (d && (obj_append(d, "allow", new_node(yajl_t_true)) < 0 ||
-                  obj_append(d, "type", new_string(type)) < 0 ||
-                  obj_append(d, "major", new_u64(n->major)) < 0 ||
-                  obj_append(d, "minor", new_u64(n->minor)) < 0 ||
-                  obj_append(d, "access", new_string("rw")) < 0)) {
+        if (d && (tree_obj_append(d, "allow", tree_new(yajl_t_true)) < 0 ||
+                  tree_obj_append(d, "type", tree_new_string(type)) < 0 ||
+                  tree_obj_append(d, "major", tree_new_u64(n->major)) < 0 ||
+                  tree_obj_append(d, "minor", tree_new_u64(n->minor)) < 0 ||
+                  tree_obj_append(d, "access", tree_new_string("rw")) < 0)) {
                 yajl_tree_free(d);
                 return NULL;
         }
@@ -589,27 +415,14 @@ static yajl_val allow_rule(const struct crdma_plan_node *n)
 
 static yajl_val memlock_entry(uint64_t bytes)
 {
-        yajl_val d = new_node(yajl_t_object);
-        if (d && (obj_append(d, "type", new_string("RLIMIT_MEMLOCK")) < 0 ||
-                  obj_append(d, "hard", new_u64(bytes)) < 0 ||
-                  obj_append(d, "soft", new_u64(bytes)) < 0)) {
+        yajl_val d = tree_new(yajl_t_object);
+        if (d && (tree_obj_append(d, "type", tree_new_string("RLIMIT_MEMLOCK")) < 0 ||
+                  tree_obj_append(d, "hard", tree_new_u64(bytes)) < 0 ||
+                  tree_obj_append(d, "soft", tree_new_u64(bytes)) < 0)) {
                 yajl_tree_free(d);
                 return NULL;
         }
         return d;
-}
-
-static int set_u64(yajl_val obj, const char *key, uint64_t n)
-{
-        yajl_val v = new_u64(n);
-        yajl_val *s = slot(obj, key);
-        if (!v || !s) {
-                yajl_tree_free(v);
-                return -ENOMEM;
-        }
-        yajl_tree_free(*s);
-        *s = v;
-        return 0;
 }
 
 static int change(const struct oci_config *c, const struct crdma_plan *plan, const struct edit *e)
@@ -619,31 +432,31 @@ static int change(const struct oci_config *c, const struct crdma_plan *plan, con
                 nodes |= !e->node_there[j];
                 rules |= !e->rule_there[j];
         }
-        yajl_val lnx = nodes || rules ? ensure(c->root, "linux", yajl_t_object) : NULL;
+        yajl_val lnx = nodes || rules ? tree_ensure(c->root, "linux", yajl_t_object) : NULL;
         if ((nodes || rules) && !lnx)
                 return -ENOMEM;
         if (nodes) {
-                yajl_val devs = ensure(lnx, "devices", yajl_t_array);
+                yajl_val devs = tree_ensure(lnx, "devices", yajl_t_array);
                 for (size_t j = 0; j < plan->n_nodes; j++)
-                        if (!devs || (!e->node_there[j] && arr_append(devs, device_entry(&plan->nodes[j])) < 0))
+                        if (!devs || (!e->node_there[j] && tree_arr_append(devs, device_entry(&plan->nodes[j])) < 0))
                                 return -ENOMEM;
         }
         if (rules) {
-                yajl_val res = ensure(lnx, "resources", yajl_t_object);
-                yajl_val list = res ? ensure(res, "devices", yajl_t_array) : NULL;
+                yajl_val res = tree_ensure(lnx, "resources", yajl_t_object);
+                yajl_val list = res ? tree_ensure(res, "devices", yajl_t_array) : NULL;
                 for (size_t j = 0; j < plan->n_nodes; j++)
-                        if (!list || (!e->rule_there[j] && arr_append(list, allow_rule(&plan->nodes[j])) < 0))
+                        if (!list || (!e->rule_there[j] && tree_arr_append(list, allow_rule(&plan->nodes[j])) < 0))
                                 return -ENOMEM;
         }
         if (plan->memlock == 0)
                 return 0;
         if (!e->memlock) {
-                yajl_val rls = ensure(e->process, "rlimits", yajl_t_array);
-                return rls ? arr_append(rls, memlock_entry(plan->memlock)) : -ENOMEM;
+                yajl_val rls = tree_ensure(e->process, "rlimits", yajl_t_array);
+                return rls ? tree_arr_append(rls, memlock_entry(plan->memlock)) : -ENOMEM;
         }
-        if (e->raise_soft && set_u64(e->memlock, "soft", plan->memlock) < 0)
+        if (e->raise_soft && tree_obj_replace(e->memlock, "soft", tree_new_u64(plan->memlock)) < 0)
                 return -ENOMEM;
-        if (e->raise_hard && set_u64(e->memlock, "hard", plan->memlock) < 0)
+        if (e->raise_hard && tree_obj_replace(e->memlock, "hard", tree_new_u64(plan->memlock)) < 0)
                 return -ENOMEM;
         return 0;
 }
@@ -659,7 +472,7 @@ int oci_config_apply_plan(struct oci_config *c, const struct crdma_plan *plan,
         e.rule_there = there + plan->n_nodes;
 
         yajl_val lnx;
-        int r = member(c, c->root, "linux", yajl_t_object, "linux", &lnx, err);
+        int r = tree_member(c->origin, c->root, "linux", yajl_t_object, "linux", &lnx, err);
         if (r >= 0)
                 r = check_devices(c, plan, lnx, &e, err);
         if (r >= 0)
