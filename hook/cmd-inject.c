@@ -78,7 +78,7 @@ int cli_inject(struct cli *cli)
 
         if (oci_container_details(&oc, &err) < 0 ||
             crdma_policy_load(cli->ctx, &policy, &err) < 0 ||
-            crdma_devices_scan(cli->ctx, &devices, &err) < 0 ||
+            crdma_devices_scan_for(cli->ctx, req, &devices, &err) < 0 ||
             crdma_plan_new(cli->ctx, req, devices, policy, &plan, &err) < 0 ||
             describe(&oc, &container, &err) < 0 ||
             crdma_plan_apply(cli->ctx, plan, container, &err) < 0) {

@@ -73,7 +73,7 @@ int cli_plan(struct cli *cli)
                 fprintf(stderr, "crdma-hook: no io.crdma.* annotation: nothing to do\n");
                 goto out;
         }
-        if (crdma_devices_scan(cli->ctx, &devices, &err) < 0 ||
+        if (crdma_devices_scan_for(cli->ctx, req, &devices, &err) < 0 ||
             crdma_plan_new(cli->ctx, req, devices, policy, &plan, &err) < 0 ||
             crdma_plan_to_json(plan, true, &json, &err) < 0) {
                 status = cli_fail(err);

@@ -113,6 +113,15 @@ enum crdma_chardev_kind {
  * misc/rdma_cm.  No RDMA on the host is an empty list, not an error. */
 int crdma_devices_scan(struct crdma_context *ctx, struct crdma_device_list **out,
                        struct crdma_error **err);
+struct crdma_request;
+/* Scan only what `req` needs for crdma_plan_new(): the devices it names (all
+ * of them for "all", as crdma_devices_scan), their char devices, rdma_cm and
+ * the netlink facts.  Each listed device is exactly as a full scan finds it;
+ * a named device the host lacks is absent from the list, so crdma_plan_new()
+ * refuses it as after a full scan.  The cost grows with the devices named,
+ * not with the devices on the host. */
+int crdma_devices_scan_for(struct crdma_context *ctx, const struct crdma_request *req,
+                           struct crdma_device_list **out, struct crdma_error **err);
 void crdma_device_list_free(struct crdma_device_list *list);
 
 size_t crdma_device_list_count(const struct crdma_device_list *list);

@@ -15,6 +15,7 @@
 #include "devices.h"
 #include "error.h"
 #include "netlink.h"
+#include "request.h"
 #include "util.h"
 
 /* sysfs attributes are one short line; anything longer is not sysfs. */
@@ -25,6 +26,9 @@ struct scan {
         const char *root; /* sysfs root path, for messages */
         struct crdma_device_list *list;
         struct crdma_error **err;
+        /* Only some devices are in the list (a targeted scan): a char device
+         * of another device is skipped, not a broken tree. */
+        bool partial;
 };
 
 static void device_clear(struct crdma_device *d)
@@ -342,8 +346,11 @@ static bool chardev_name_ok(const char *name, const char *prefix)
                crdma_parse_decimal(name + plen, 1u << 20, &v) == 0;
 }
 
+/* One char device of class/<cls>, read from `classfd` (the class directory,
+ * or the <cls> directory of a device's parent, which holds the same entries).
+ * `only`: accept it only for that device, skip it for any other. */
 static int scan_chardev(struct scan *s, int classfd, const char *cls, const char *name,
-                        enum crdma_chardev_kind kind)
+                        enum crdma_chardev_kind kind, const struct crdma_device *only)
 {
         /* Attributes by path from the class directory: one open each, no
          * directory fd per char device. */
@@ -351,7 +358,11 @@ static int scan_chardev(struct scan *s, int classfd, const char *cls, const char
         int r = read_class_attr(s, classfd, cls, name, "ibdev", &ibdev);
         if (r < 0)
                 return r;
+        if (only && strcmp(only->name, ibdev) != 0)
+                return 0; /* a sibling on the same parent */
         struct crdma_device *dev = find_device(s->list, ibdev);
+        if (!dev && s->partial)
+                return 0; /* a device the targeted scan was not asked for */
         if (!dev) {
                 char why[128];
                 snprintf(why, sizeof(why), "names \"%.63s\", which is not in class/infiniband", ibdev);
@@ -394,16 +405,17 @@ static int scan_chardev(struct scan *s, int classfd, const char *cls, const char
         return 0;
 }
 
-/* Every subdirectory of class/<cls> named <prefix><N>; class attribute
- * files such as abi_version are skipped. */
-static int scan_chardev_class(struct scan *s, int sysfd, const char *cls)
+/* Every subdirectory named <prefix><N> of `path` (class/<cls>, or a
+ * device's parent's <cls> directory); class attribute files such as
+ * abi_version are skipped.  A missing directory is no char device (module
+ * not loaded). */
+static int scan_chardev_dir(struct scan *s, int sysfd, const char *path, const char *cls,
+                            const struct crdma_device *only)
 {
-        char path[64];
-        snprintf(path, sizeof(path), "class/%s", cls);
         _cleanup_close_ int fd = openat(sysfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0) {
                 if (errno == ENOENT)
-                        return 0; /* module not loaded */
+                        return 0;
                 return crdma_fail_errno(s->err, errno, "%s/%s: cannot open", s->root, path);
         }
         struct crdma_strv names = { 0 };
@@ -422,10 +434,43 @@ static int scan_chardev_class(struct scan *s, int sysfd, const char *cls)
                         kind = CRDMA_CHARDEV_ISSM;
                 else
                         continue; /* class attributes such as abi_version */
-                r = scan_chardev(s, fd, cls, n, kind);
+                r = scan_chardev(s, fd, cls, n, kind, only);
         }
         crdma_strv_clear(&names);
         return r;
+}
+
+static int scan_chardev_class(struct scan *s, int sysfd, const char *cls)
+{
+        char path[64];
+        snprintf(path, sizeof(path), "class/%s", cls);
+        return scan_chardev_dir(s, sysfd, path, cls, NULL);
+}
+
+/* The char devices of the listed devices only.  The kernel makes a device's
+ * uverbs and umad/issm children of the device's own parent (ib_uverbs and
+ * ib_umad set dev.parent = ib_device->dev.parent), so for a device with a
+ * parent they are in class/infiniband/<dev>/device/<cls>: a few reads instead
+ * of one per char device on the host.  A device with no parent (rxe, siw)
+ * has its char devices under devices/virtual: then one pass over the class,
+ * reading each entry's ibdev, finds them for every listed device at once. */
+static int scan_chardevs_targeted(struct scan *s, int sysfd, const char *cls)
+{
+        struct crdma_device_list *list = s->list;
+        for (size_t i = 0; i < list->n; i++) {
+                char link[NAME_MAX + 32];
+                snprintf(link, sizeof(link), "class/infiniband/%s/device", list->devs[i].name);
+                if (faccessat(sysfd, link, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                        return scan_chardev_class(s, sysfd, cls);
+        }
+        for (size_t i = 0; i < list->n; i++) {
+                char path[NAME_MAX + 64];
+                snprintf(path, sizeof(path), "class/infiniband/%s/device/%s", list->devs[i].name, cls);
+                int r = scan_chardev_dir(s, sysfd, path, cls, &list->devs[i]);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 static int chardev_cmp(const void *a, const void *b)
@@ -506,6 +551,41 @@ static int scan_class_infiniband(struct scan *s, int sysfd)
         return r;
 }
 
+/* Only the devices named: a name the host lacks is left out of the list, so
+ * crdma_plan_new refuses it exactly as after a full scan. */
+static int scan_named_devices(struct scan *s, int sysfd, const struct crdma_strv *names)
+{
+        _cleanup_close_ int fd = openat(sysfd, "class/infiniband", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return 0; /* no RDMA on this host */
+                return crdma_fail_errno(s->err, errno, "%s/class/infiniband: cannot open", s->root);
+        }
+        struct crdma_device_list *list = s->list;
+        list->devs = calloc(names->n ? names->n : 1, sizeof(*list->devs));
+        if (!list->devs)
+                return crdma_fail_oom(s->err);
+        for (size_t i = 0; i < names->n; i++) {
+                /* Request names are validated ([A-Za-z0-9_.-], never . or ..),
+                 * so this stays one entry of the class directory. */
+                if (!crdma_device_name_valid(names->v[i]) ||
+                    find_device(list, names->v[i]))
+                        continue;
+                if (faccessat(fd, names->v[i], F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno == ENOENT)
+                                continue;
+                        return crdma_fail_errno(s->err, errno, "%s/class/infiniband/%s: cannot read",
+                                                s->root, names->v[i]);
+                }
+                int r = scan_device(s, fd, names->v[i], &list->devs[list->n++]);
+                if (r < 0)
+                        return r;
+        }
+        if (list->n > 1)
+                qsort(list->devs, list->n, sizeof(*list->devs), device_cmp);
+        return 0;
+}
+
 static void sort_chardevs(struct crdma_device_list *list)
 {
         for (size_t i = 0; i < list->n; i++)
@@ -514,8 +594,9 @@ static void sort_chardevs(struct crdma_device_list *list)
                               sizeof(struct crdma_chardev), chardev_cmp);
 }
 
-int crdma_devices_scan(struct crdma_context *ctx, struct crdma_device_list **out,
-                       struct crdma_error **err)
+/* names NULL: every device (the full scan). */
+static int devices_scan(struct crdma_context *ctx, const struct crdma_strv *names,
+                        struct crdma_device_list **out, struct crdma_error **err)
 {
         int sysfd = crdma_context_root_fd(ctx, CRDMA_ROOT_SYSFS, err);
         if (sysfd < 0)
@@ -528,13 +609,23 @@ int crdma_devices_scan(struct crdma_context *ctx, struct crdma_device_list **out
         /* Helpers test "*s->err" to tell a fatal error from a missing
          * optional file, so they always get an error slot of their own. */
         struct crdma_error *local = NULL;
-        struct scan s = { ctx, crdma_context_root_path(ctx, CRDMA_ROOT_SYSFS), list, &local };
+        struct scan s = { ctx, crdma_context_root_path(ctx, CRDMA_ROOT_SYSFS), list, &local,
+                          names != NULL };
 
-        int r = scan_class_infiniband(&s, sysfd);
-        if (r >= 0)
-                r = scan_chardev_class(&s, sysfd, "infiniband_verbs");
-        if (r >= 0)
-                r = scan_chardev_class(&s, sysfd, "infiniband_mad");
+        int r;
+        if (names) {
+                r = scan_named_devices(&s, sysfd, names);
+                if (r >= 0)
+                        r = scan_chardevs_targeted(&s, sysfd, "infiniband_verbs");
+                if (r >= 0)
+                        r = scan_chardevs_targeted(&s, sysfd, "infiniband_mad");
+        } else {
+                r = scan_class_infiniband(&s, sysfd);
+                if (r >= 0)
+                        r = scan_chardev_class(&s, sysfd, "infiniband_verbs");
+                if (r >= 0)
+                        r = scan_chardev_class(&s, sysfd, "infiniband_mad");
+        }
         if (r >= 0)
                 r = scan_rdma_cm(&s, sysfd);
         if (r < 0) {
@@ -548,6 +639,20 @@ int crdma_devices_scan(struct crdma_context *ctx, struct crdma_device_list **out
         add_netlink_facts(ctx, list);
         *out = TAKE_PTR(list);
         return 0;
+}
+
+int crdma_devices_scan(struct crdma_context *ctx, struct crdma_device_list **out,
+                       struct crdma_error **err)
+{
+        return devices_scan(ctx, NULL, out, err);
+}
+
+int crdma_devices_scan_for(struct crdma_context *ctx, const struct crdma_request *req,
+                           struct crdma_device_list **out, struct crdma_error **err)
+{
+        if (!req)
+                return crdma_fail(err, EINVAL, "crdma_devices_scan_for: NULL request");
+        return devices_scan(ctx, req->all_devices ? NULL : &req->devices, out, err);
 }
 
 /* ----------------------------------------------------------- accessors */
