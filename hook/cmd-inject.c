@@ -50,6 +50,11 @@ static int describe(struct oci_container *oc, struct crdma_container **out, stru
                                                         oc->n_seccomp_allowed, err);
         if (r >= 0 && oc->memlock_set)
                 crdma_container_set_memlock(c, oc->memlock_soft, oc->memlock_hard);
+        for (size_t i = 0; r >= 0 && i < oc->n_namespaces; i++)
+                r = crdma_container_set_namespace(c, oc->namespaces[i].type, oc->namespaces[i].path,
+                                                  err);
+        if (r >= 0)
+                r = crdma_container_set_cgroups_path(c, oc->cgroups_path, err);
         if (r < 0) {
                 crdma_container_free(c);
                 return r;

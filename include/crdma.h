@@ -290,6 +290,20 @@ int crdma_container_set_seccomp_allowed(struct crdma_container *c, const char *c
  * crdma's raise.  CRDMA_UNLIMITED for infinity. */
 void crdma_container_set_memlock(struct crdma_container *c, uint64_t soft, uint64_t hard);
 
+/* What the container's config says of its process, so that crdma_plan_apply()
+ * can check the pid is the container's before acting on it (OCI state pids
+ * are numbers: a reused or wrong one would make crdma act on another process).
+ * A namespace of OCI `type` ("mount", "pid", "network", "ipc", "uts", "user";
+ * "cgroup" and "time" are accepted and not checked): `path` NULL for a new
+ * one, which the process must not share with the caller, else the namespace
+ * bound at `path`, which it must be in.  Types never set are not checked. */
+int crdma_container_set_namespace(struct crdma_container *c, const char *type, const char *path,
+                                  struct crdma_error **err);
+/* OCI linux.cgroupsPath (cgroupfs "/a/b" or systemd "slice:prefix:name"): the
+ * process must be in that cgroup or below it.  NULL or unset: not checked. */
+int crdma_container_set_cgroups_path(struct crdma_container *c, const char *path,
+                                     struct crdma_error **err);
+
 /* Apply a plan to a created container (the OCI createRuntime/prestart path):
  * device nodes in its mount namespace, device-cgroup access, rdma.max,
  * RLIMIT_MEMLOCK, and the netns moves of exclusive mode.  All or nothing: on

@@ -131,15 +131,6 @@ static void warn_seccomp(struct crdma_context *ctx, const struct crdma_plan *pla
                           denied);
 }
 
-static int pidfd_open_checked(pid_t pid, struct crdma_error **err)
-{
-        long fd = syscall(SYS_pidfd_open, pid, 0);
-        if (fd < 0)
-                return crdma_fail_errno(err, errno, "process %d: cannot pin the container's "
-                                        "process (pidfd_open)", (int) pid);
-        return (int) fd;
-}
-
 static bool still_alive(int pidfd)
 {
         return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
@@ -331,8 +322,9 @@ int crdma_plan_apply(struct crdma_context *ctx, const struct crdma_plan *plan,
                 return r;
         warn_seccomp(ctx, plan, c);
 
-        /* Pin the process: its pid cannot be reused while we hold this. */
-        _cleanup_close_ int pidfd = pidfd_open_checked(c->pid, err);
+        /* Pin the process and check it is the container's: while the pidfd
+         * stays live (checked again at the end) its pid names no other. */
+        _cleanup_close_ int pidfd = crdma_container_pin(ctx, c, err);
         if (pidfd < 0)
                 return pidfd;
 

@@ -33,7 +33,68 @@ void crdma_container_free(struct crdma_container *c)
         free(c->rootfs);
         crdma_strv_clear(&c->caps);
         crdma_strv_clear(&c->seccomp_allowed);
+        for (size_t i = 0; i < c->n_ns; i++)
+                free(c->ns[i].path);
+        free(c->ns);
+        free(c->cgroups_path);
         free(c);
+}
+
+static const char *const ns_oci_names[] = {
+        [CRDMA_NS_MOUNT] = "mount", [CRDMA_NS_PID] = "pid",   [CRDMA_NS_NET] = "network",
+        [CRDMA_NS_IPC] = "ipc",     [CRDMA_NS_UTS] = "uts",   [CRDMA_NS_USER] = "user",
+};
+
+int crdma_container_set_namespace(struct crdma_container *c, const char *type, const char *path,
+                                  struct crdma_error **err)
+{
+        if (!c || !type)
+                return crdma_fail(err, EINVAL, "crdma_container_set_namespace: NULL argument");
+        int t = -1;
+        for (int i = 0; i < (int) ELEMENTSOF(ns_oci_names); i++)
+                if (strcmp(type, ns_oci_names[i]) == 0)
+                        t = i;
+        if (t < 0 && (strcmp(type, "cgroup") == 0 || strcmp(type, "time") == 0))
+                t = CRDMA_NS_UNCHECKED;
+        if (t < 0)
+                return crdma_refuse(err, EINVAL, "namespace type \"%.32s\": not an OCI namespace "
+                                    "type (pid, network, mount, ipc, uts, user, cgroup, time)",
+                                    type);
+        if (path && path[0] != '/')
+                return crdma_refuse(err, EINVAL, "namespace %s path \"%.256s\": not absolute", type,
+                                    path);
+        if (t == CRDMA_NS_UNCHECKED)
+                return 0;
+        char *copy = NULL;
+        if (path && !(copy = strdup(path)))
+                return crdma_fail_oom(err);
+        for (size_t i = 0; i < c->n_ns; i++)
+                if (c->ns[i].type == t) {
+                        free(c->ns[i].path);
+                        c->ns[i].path = copy;
+                        return 0;
+                }
+        struct crdma_container_ns *grown = realloc(c->ns, (c->n_ns + 1) * sizeof(*grown));
+        if (!grown) {
+                free(copy);
+                return crdma_fail_oom(err);
+        }
+        c->ns = grown;
+        c->ns[c->n_ns++] = (struct crdma_container_ns){ t, copy };
+        return 0;
+}
+
+int crdma_container_set_cgroups_path(struct crdma_container *c, const char *path,
+                                     struct crdma_error **err)
+{
+        if (!c)
+                return crdma_fail(err, EINVAL, "crdma_container_set_cgroups_path: NULL argument");
+        char *copy = NULL;
+        if (path && path[0] && !(copy = strdup(path)))
+                return crdma_fail_oom(err);
+        free(c->cgroups_path);
+        c->cgroups_path = copy;
+        return 0;
 }
 
 static int set_names(struct crdma_strv *sv, const char *const *names, size_t n,

@@ -14,6 +14,25 @@ struct crdma_container {
         struct crdma_strv seccomp_allowed;
         bool memlock_set;
         uint64_t memlock_soft, memlock_hard;
+        /* What the config says of the process, to check the pid is its. */
+        struct crdma_container_ns {
+                int type;   /* enum crdma_ns_type */
+                char *path; /* joined namespace; NULL: a new one */
+        } *ns;
+        size_t n_ns;
+        char *cgroups_path; /* OCI linux.cgroupsPath; NULL: unknown */
+};
+
+/* The namespace types whose membership is checked: those every runtime has
+ * entered by the time the createRuntime/prestart hooks run. */
+enum crdma_ns_type {
+        CRDMA_NS_MOUNT,
+        CRDMA_NS_PID,
+        CRDMA_NS_NET,
+        CRDMA_NS_IPC,
+        CRDMA_NS_UTS,
+        CRDMA_NS_USER,
+        CRDMA_NS_UNCHECKED, /* cgroup, time: entered later by some runtimes */
 };
 
 /* The cgroup paths of a process, from <proc>/<pid>/cgroup. */
@@ -33,5 +52,23 @@ int crdma_proc_root_ids(struct crdma_context *ctx, pid_t pid, uid_t *uid, gid_t 
 
 /* Parse the text of a /proc/<pid>/cgroup file. */
 int crdma_proc_cgroups_parse(const char *text, struct crdma_proc_cgroups *out);
+
+/* Pin the container's process: pidfd_open its pid, then check from
+ * <proc>/<pid> that it is the created container's init and not some other
+ * process (the host's pid 1, a zombie, a process of the host's namespaces or
+ * of another cgroup, a pid reused after the container exited), and that the
+ * pidfd still refers to a live process after those reads.  Returns the
+ * pidfd. */
+int crdma_container_pin(struct crdma_context *ctx, const struct crdma_container *c,
+                        struct crdma_error **err);
+
+/* Is a process in cgroup `proc_path` (as /proc/<pid>/cgroup shows it) in the
+ * cgroup OCI linux.cgroupsPath `cgroups_path` names, or below it?  Both the
+ * cgroupfs form ("/a/b", "a/b" relative to the runtime's) and the systemd
+ * form ("slice:prefix:name") are understood. */
+bool crdma_cgroups_path_matches(const char *cgroups_path, const char *proc_path);
+
+/* Parse the text of <proc>/<pid>/stat: the state letter and the start time. */
+int crdma_proc_stat_parse(const char *text, char *state, unsigned long long *start);
 
 #endif

@@ -79,21 +79,34 @@ static int resolve_rootfs(struct oci_container *c, struct crdma_error **err)
         return 0;
 }
 
-static void read_namespaces(struct oci_container *c)
+static int read_namespaces(struct oci_container *c, struct crdma_error **err)
 {
+        const char *cg_path[] = { "linux", "cgroupsPath", NULL };
+        c->cgroups_path = get_string(c->config, cg_path);
         const char *ns_path[] = { "linux", "namespaces", NULL };
         yajl_val nss = yajl_tree_get(c->config, ns_path, yajl_t_array);
         if (!nss)
-                return;
+                return 0;
+        c->namespaces = calloc(YAJL_GET_ARRAY(nss)->len + 1, sizeof(*c->namespaces));
+        if (!c->namespaces)
+                return crdma_fail_oom(err);
         for (size_t i = 0; i < YAJL_GET_ARRAY(nss)->len; i++) {
                 yajl_val ns = YAJL_GET_ARRAY(nss)->values[i];
                 const char *type_path[] = { "type", NULL }, *p_path[] = { "path", NULL };
                 const char *type = get_string(ns, type_path);
-                if (type && strcmp(type, "network") == 0) {
+                /* The runtime has validated the config: what it accepted
+                 * is not ours to judge here. */
+                if (!type)
+                        continue;
+                const char *path = get_string(ns, p_path);
+                c->namespaces[c->n_namespaces++] =
+                        (struct oci_namespace){ type, path && path[0] ? path : NULL };
+                if (strcmp(type, "network") == 0) {
                         c->has_netns = true;
-                        c->netns_path = get_string(ns, p_path);
+                        c->netns_path = path;
                 }
         }
+        return 0;
 }
 
 static int read_capabilities(struct oci_container *c)
@@ -217,11 +230,10 @@ int oci_container_load(const char *state_text, size_t len, bool need_pid,
 int oci_container_details(struct oci_container *c, struct crdma_error **err)
 {
         int r = resolve_rootfs(c, err);
-        if (r >= 0) {
-                read_namespaces(c);
-                if (read_capabilities(c) < 0 || read_seccomp(c) < 0)
-                        r = crdma_fail_oom(err);
-        }
+        if (r >= 0)
+                r = read_namespaces(c, err);
+        if (r >= 0 && (read_capabilities(c) < 0 || read_seccomp(c) < 0))
+                r = crdma_fail_oom(err);
         if (r >= 0)
                 r = read_rlimits(c, err);
         return r;
@@ -237,6 +249,7 @@ void oci_container_clear(struct oci_container *c)
         free(c->rootfs);
         free(c->caps);
         free(c->seccomp_allowed);
+        free(c->namespaces);
         oci_annotations_clear(&c->annotations);
         *c = (struct oci_container){ 0 };
 }

@@ -21,6 +21,13 @@ struct oci_container {
         char *rootfs;    /* absolute: config root.path resolved against the bundle */
         const char *netns_path; /* config linux.namespaces network path, if any */
         bool has_netns;         /* config asks for a network namespace */
+        /* linux.namespaces, each type and path (NULL: a new namespace) */
+        struct oci_namespace {
+                const char *type;
+                const char *path;
+        } *namespaces;
+        size_t n_namespaces;
+        const char *cgroups_path; /* linux.cgroupsPath, if any */
         struct oci_annotations annotations; /* state's, then config's keys it lacks */
         /* process.capabilities.effective; caps_known false when config has none */
         bool caps_known;

@@ -95,9 +95,9 @@ static void test_capability_present_goes_on(void **state)
         struct fixture *f = *state;
         const char *caps[] = { "CAP_NET_RAW" };
         /* Past the checks: the (empty) proc root is the next thing read. */
-        expect(f, container(caps, 1), ENOENT, CRDMA_ERROR_SYSTEM, "/cgroup: cannot read the container's cgroups");
+        expect(f, container(caps, 1), ENOENT, CRDMA_ERROR_SYSTEM, ": cannot open the container's process");
         /* Capabilities unknown (no process.capabilities): not checked. */
-        expect(f, container(NULL, 0), ENOENT, CRDMA_ERROR_SYSTEM, "cannot read the container's cgroups");
+        expect(f, container(NULL, 0), ENOENT, CRDMA_ERROR_SYSTEM, "cannot open the container's process");
 }
 
 static void test_config_memlock(void **state)
@@ -112,7 +112,7 @@ static void test_config_memlock(void **state)
         /* A config memlock at least the plan's is fine. */
         c = container(caps, 1);
         crdma_container_set_memlock(c, 1ULL << 30, CRDMA_UNLIMITED);
-        expect(f, c, ENOENT, CRDMA_ERROR_SYSTEM, "cannot read the container's cgroups");
+        expect(f, c, ENOENT, CRDMA_ERROR_SYSTEM, "cannot open the container's process");
 }
 
 static void test_bad_container(void **state)

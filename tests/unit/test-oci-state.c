@@ -57,7 +57,7 @@ static void test_runc_like(void **state)
                      "\"effective\":[\"CAP_KILL\",\"CAP_NET_BIND_SERVICE\"]}},"
                      "\"annotations\":{\"io.crdma.devices\":\"rxe1\",\"io.crdma.memlock\":\"1G\"},"
                      "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\","
-                     "\"path\":\"/run/netns/pod1\"}],\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\","
+                     "\"path\":\"/run/netns/pod1\"}],\"cgroupsPath\":\"/crdma/c1\",\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\","
                      "\"syscalls\":[{\"names\":[\"ioctl\",\"mmap\"],\"action\":\"SCMP_ACT_ALLOW\"},"
                      "{\"names\":[\"mbind\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,"
                      "\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]},{\"names\":[\"kill\"],\"action\":\"SCMP_ACT_ERRNO\"}]}}}");
@@ -78,6 +78,13 @@ static void test_runc_like(void **state)
         assert_int_equal(c.annotations.n, 2);
         assert_true(c.has_netns);
         assert_string_equal(c.netns_path, "/run/netns/pod1");
+        /* Every namespace, for the pid check: a new pid one, a joined net one. */
+        assert_int_equal(c.n_namespaces, 2);
+        assert_string_equal(c.namespaces[0].type, "pid");
+        assert_null(c.namespaces[0].path);
+        assert_string_equal(c.namespaces[1].type, "network");
+        assert_string_equal(c.namespaces[1].path, "/run/netns/pod1");
+        assert_string_equal(c.cgroups_path, "/crdma/c1");
         assert_true(c.caps_known);
         assert_int_equal(c.n_caps, 2);
         assert_string_equal(c.caps[1], "CAP_NET_BIND_SERVICE");
@@ -104,6 +111,8 @@ static void test_podman_runc_like(void **state)
         assert_false(c.seccomp_denies_by_default);
         assert_false(c.has_netns);
         assert_null(c.netns_path);
+        assert_int_equal(c.n_namespaces, 0);
+        assert_null(c.cgroups_path);
         oci_container_clear(&c);
 }
 
