@@ -55,6 +55,9 @@ int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Print a JSON document on stdout with exactly one final newline. */
 void cli_print_json(const char *json);
+/* A generated document (with one final newline) to --output FILE, written
+ * atomically with mode 0644, or else to stdout.  Returns an exit status. */
+int cli_emit(struct cli *cli, const char *text);
 
 /* Refuse LD_PRELOAD, set no_new_privs and keep only the capabilities the
  * command `run` needs. */
@@ -66,5 +69,7 @@ int cli_policy(struct cli *cli);
 int cli_system(struct cli *cli);
 int cli_inject(struct cli *cli);
 int cli_poststop(struct cli *cli);
+int cli_cdi(struct cli *cli);
+int cli_apptainer_cgroups(struct cli *cli);
 
 #endif

@@ -22,6 +22,10 @@ static void usage(FILE *f)
               "  poststop                  OCI hook: return devices a pod's netns still holds\n"
               "  system [netns-mode [shared|exclusive]]\n"
               "                            show or set the host's RDMA netns mode\n"
+              "  cdi [--output FILE]       CDI spec (kind crdma.io/hca) of the devices the\n"
+              "                            policy allows, for --device crdma.io/hca=NAME\n"
+              "  apptainer-cgroups -a io.crdma.devices=NAME... [--output FILE]\n"
+              "                            rdma.max as a TOML for apptainer --apply-cgroups\n"
               "\n"
               "Options:\n"
               "  --policy FILE             policy file (default /etc/crdma/policy.json)\n"
@@ -85,6 +89,9 @@ static const struct command {
         { "prestart", cli_inject, 0 },
         { "createRuntime", cli_inject, 0 },
         { "poststop", cli_poststop, 0 },
+        /* Files for other runtimes: a CDI spec, Apptainer's cgroups TOML. */
+        { "cdi", cli_cdi, CLI_OPT_OUTPUT },
+        { "apptainer-cgroups", cli_apptainer_cgroups, CLI_OPT_ANNOTATION | CLI_OPT_OUTPUT },
 };
 
 static int run(int argc, char **argv, struct cli *cli)
