@@ -94,11 +94,16 @@ static int select_devices(struct crdma_context *ctx, const struct crdma_device_l
                         continue;
                 }
                 /* "all" means every device, in CDI and in io.crdma.devices. */
-                if (strcmp(name, OCI_CDI_ALL) == 0 || !oci_cdi_name_valid(name)) {
+                const char *why = strcmp(name, OCI_CDI_ALL) == 0
+                                          ? "crdma.io/hca=all names every device"
+                                  : !oci_cdi_name_valid(name)
+                                          ? "a CDI device name starts and ends with a letter "
+                                            "or digit"
+                                          : NULL;
+                if (why) {
                         crdma_log(ctx, CRDMA_LOG_WARNING,
-                                  "device %s: left out of the CDI spec: CDI device names start "
-                                  "and end with a letter or digit and cannot be \"all\"; "
-                                  "rename it with `rdma dev set %s name NEW`", name, name);
+                                  "device %s: left out of the CDI spec: %s; rename the device "
+                                  "(`rdma dev set %s name NEW`)", name, why, name);
                         continue;
                 }
                 struct crdma_plan *plan = NULL;
