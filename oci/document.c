@@ -15,11 +15,68 @@ void oci_document_freep(yajl_val *v)
                 yajl_tree_free(*v);
 }
 
+void oci_document_scan(const char *text, size_t len, struct oci_document_shape *shape)
+{
+        struct oci_document_shape sh = { 0 };
+        unsigned depth = 0;
+        bool in_string = false;
+        for (size_t i = 0; i < len; i++) {
+                char ch = text[i];
+                if (in_string) {
+                        if (ch == '"')
+                                in_string = false;
+                        else if (ch == '\\' && i + 1 < len) {
+                                if (text[i + 1] == 'u' && i + 5 < len &&
+                                    memcmp(text + i + 2, "0000", 4) == 0)
+                                        sh.escaped_nul = true;
+                                i++; /* the escaped character is never a quote */
+                        }
+                        continue;
+                }
+                /* yajl_tree_parse takes comments: a quote in one must not
+                 * make the rest look like a string. */
+                if (ch == '/' && i + 1 < len && (text[i + 1] == '*' || text[i + 1] == '/')) {
+                        const char *end = text[i + 1] == '*' ? "*/" : "\n";
+                        const char *found = memmem(text + i + 2, len - i - 2, end, strlen(end));
+                        i = found ? (size_t) (found - text) + strlen(end) - 1 : len;
+                        continue;
+                }
+                switch (ch) {
+                case '"':
+                        in_string = true;
+                        sh.values++;
+                        break;
+                case '[':
+                case '{':
+                        if (++depth > sh.max_depth)
+                                sh.max_depth = depth;
+                        sh.values++;
+                        break;
+                case ']':
+                case '}':
+                        depth -= depth > 0;
+                        break;
+                case ',':
+                        sh.values++; /* separates numbers, true, false, null too */
+                        break;
+                }
+        }
+        *shape = sh;
+}
+
 int oci_document_parse(const char *text, size_t len, const char *origin, yajl_val *out,
                        struct crdma_error **err)
 {
         if (memchr(text, '\0', len))
                 return crdma_fail(err, EINVAL, "%s: contains a NUL byte; not JSON", origin);
+        struct oci_document_shape shape;
+        oci_document_scan(text, len, &shape);
+        if (shape.max_depth > OCI_DOCUMENT_MAX_DEPTH)
+                return crdma_fail(err, EINVAL, "%s: nested deeper than %d levels; not an OCI "
+                                  "document", origin, OCI_DOCUMENT_MAX_DEPTH);
+        if (shape.values > OCI_DOCUMENT_MAX_VALUES)
+                return crdma_fail(err, E2BIG, "%s: more than %d values; not an OCI document",
+                                  origin, OCI_DOCUMENT_MAX_VALUES);
         _cleanup_free_ char *copy = strndup(text, len);
         if (!copy)
                 return crdma_fail_oom(err);

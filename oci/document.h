@@ -3,6 +3,7 @@
 #ifndef CRDMA_OCI_DOCUMENT_H
 #define CRDMA_OCI_DOCUMENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <yajl/yajl_tree.h>
 
@@ -11,7 +12,23 @@
 /* OCI documents are small; a bound keeps a hostile one from costing much. */
 #define OCI_DOCUMENT_MAX (16 * 1024 * 1024)
 
-/* Parse `text` as a JSON object; `origin` names it in messages. */
+/* yajl_tree keeps every value as a node (about 100 bytes each) and frees
+ * the tree recursively: a hostile document of tiny values or deep nesting
+ * within OCI_DOCUMENT_MAX would cost gigabytes or the stack.  Real OCI
+ * documents have a few thousand values and nest less than ten deep. */
+#define OCI_DOCUMENT_MAX_DEPTH 127
+#define OCI_DOCUMENT_MAX_VALUES (256 * 1024)
+
+/* What a linear pass over JSON text finds, before any tree is built. */
+struct oci_document_shape {
+        unsigned max_depth;
+        size_t values;    /* values and keys, at least */
+        bool escaped_nul; /* a string holds "\u0000", which C strings cut */
+};
+void oci_document_scan(const char *text, size_t len, struct oci_document_shape *shape);
+
+/* Parse `text` as a JSON object; `origin` names it in messages.  Refused
+ * past OCI_DOCUMENT_MAX_DEPTH or OCI_DOCUMENT_MAX_VALUES. */
 int oci_document_parse(const char *text, size_t len, const char *origin, yajl_val *out,
                        struct crdma_error **err);
 /* Read and parse a file, or stdin for "-". */

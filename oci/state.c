@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "document.h"
 #include "error.h"
+#include "request.h"
 #include "state.h"
 #include "util.h"
 
@@ -56,12 +60,49 @@ static int load_state(const char *text, size_t len, bool need_pid, struct oci_co
         return 0;
 }
 
+/* The runtime read config.json when it created the container; the hook reads
+ * it again now.  A bundle or config.json that is a symlink could have been
+ * pointed elsewhere since (at another container's config, another rootfs),
+ * and a FIFO or device there would hang or mislead a root hook: only a
+ * regular file in a real directory is read. */
 static int load_config(struct oci_container *c, struct crdma_error **err)
 {
-        _cleanup_free_ char *path = NULL;
-        if (asprintf(&path, "%s/config.json", c->bundle) < 0)
+        _cleanup_close_ int dir = open(c->bundle, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir < 0 && (errno == ELOOP || errno == ENOTDIR))
+                return crdma_refuse(err, ELOOP, "OCI state of %s: bundle %s: is a symbolic link "
+                                    "or not a directory; crdma reads config.json only from the "
+                                    "real bundle directory (give the runtime the resolved path)",
+                                    c->id, c->bundle);
+        if (dir < 0)
+                return crdma_fail_errno(err, errno, "%s/config.json: cannot read the bundle "
+                                        "directory", c->bundle);
+        _cleanup_close_ int fd = openat(dir, "config.json", O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+                                                                    O_NOCTTY | O_CLOEXEC);
+        struct stat st;
+        if (fd < 0 && errno == ELOOP)
+                return crdma_refuse(err, ELOOP, "%s/config.json: is a symbolic link; crdma reads "
+                                    "only a regular file there", c->bundle);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return crdma_fail_errno(err, errno, "%s/config.json: cannot read", c->bundle);
+        if (!S_ISREG(st.st_mode))
+                return crdma_refuse(err, EINVAL, "%s/config.json: not a regular file (a FIFO, "
+                                    "device or directory); crdma reads only a regular file there",
+                                    c->bundle);
+        _cleanup_free_ char *path = NULL, *text = NULL;
+        size_t len = 0;
+        if (asprintf(&path, "%s/config.json", c->bundle) < 0) {
+                path = NULL;
                 return crdma_fail_oom(err);
-        return oci_document_load(path, &c->config, err);
+        }
+        int r = crdma_read_fd(fd, OCI_DOCUMENT_MAX, &text, &len);
+        if (r == -EFBIG)
+                return crdma_refuse(err, EFBIG, "%s: larger than 16 MiB; not an OCI document", path);
+        if (r < 0)
+                return crdma_fail_errno(err, r, "%s: cannot read", path);
+        struct oci_document_shape shape;
+        oci_document_scan(text, len, &shape);
+        c->config_escaped_nul = shape.escaped_nul;
+        return oci_document_parse(text, len, path, &c->config, err);
 }
 
 static int resolve_rootfs(struct oci_container *c, struct crdma_error **err)
@@ -184,18 +225,42 @@ static int read_seccomp(struct oci_container *c)
         return 0;
 }
 
+/* Only io.crdma.* keys matter here; crdma knows eight, so more than this
+ * many is a hostile list, refused before any quadratic work on it. */
+#define OCI_MAX_CRDMA_ANNOTATIONS 64
+
+static int crdma_annotations_of(yajl_val doc, const char *origin, struct oci_annotations *out,
+                                struct crdma_error **err)
+{
+        const char *ann_path[] = { "annotations", NULL };
+        struct oci_annotations all = { 0 };
+        int r = oci_annotations_from_tree(yajl_tree_get(doc, ann_path, yajl_t_any), &all, err);
+        if (r < 0)
+                return r;
+        size_t n = 0, plen = strlen(CRDMA_ANNOTATION_PREFIX);
+        for (size_t i = 0; i < all.n; i++)
+                if (strncmp(all.kv[i].key, CRDMA_ANNOTATION_PREFIX, plen) == 0)
+                        all.kv[n++] = all.kv[i];
+        all.n = n;
+        if (n > OCI_MAX_CRDMA_ANNOTATIONS) {
+                oci_annotations_clear(&all);
+                return crdma_refuse(err, E2BIG, "%s: more than %d io.crdma.* annotations; crdma "
+                                    "knows eight (crdma-annotations(7))", origin,
+                                    OCI_MAX_CRDMA_ANNOTATIONS);
+        }
+        *out = all;
+        return 0;
+}
+
 /* The state's annotations win; the config's fill in keys the state lacks
  * (runc's state carries them, podman+runc's createRuntime state may not). */
 static int merge_annotations(struct oci_container *c, struct crdma_error **err)
 {
-        const char *ann_path[] = { "annotations", NULL };
-        int r = oci_annotations_from_tree(yajl_tree_get(c->state, ann_path, yajl_t_any),
-                                          &c->annotations, err);
+        int r = crdma_annotations_of(c->state, "OCI state", &c->annotations, err);
         if (r < 0 || !c->config)
                 return r;
         struct oci_annotations from_config = { 0 };
-        r = oci_annotations_from_tree(yajl_tree_get(c->config, ann_path, yajl_t_any), &from_config,
-                                      err);
+        r = crdma_annotations_of(c->config, "config.json", &from_config, err);
         if (r < 0)
                 return r;
         for (size_t i = 0; i < from_config.n && r >= 0; i++) {
@@ -210,6 +275,25 @@ static int merge_annotations(struct oci_container *c, struct crdma_error **err)
         return r;
 }
 
+/* yajl_tree cuts a string at an escaped NUL: "io.crdma.devices\u0000x" would
+ * read as io.crdma.devices, a key an admission check upstream saw as another
+ * one.  A container that asks crdma anything is refused when either document
+ * holds one; one that asks nothing is not crdma's to judge. */
+static int check_escaped_nul(const struct oci_container *c, const char *state_text, size_t len,
+                             struct crdma_error **err)
+{
+        if (c->annotations.n == 0)
+                return 0;
+        struct oci_document_shape shape;
+        oci_document_scan(state_text, len, &shape);
+        if (shape.escaped_nul || c->config_escaped_nul)
+                return crdma_refuse(err, EINVAL, "OCI %s of %s: a string holds \"\\u0000\", which "
+                                    "would cut an annotation short; crdma refuses to read its "
+                                    "io.crdma.* annotations", shape.escaped_nul ? "state" :
+                                    "config.json", c->id);
+        return 0;
+}
+
 int oci_container_load(const char *state_text, size_t len, bool need_pid,
                        struct oci_container *out, struct crdma_error **err)
 {
@@ -219,6 +303,8 @@ int oci_container_load(const char *state_text, size_t len, bool need_pid,
                 r = load_config(&c, err);
         if (r >= 0)
                 r = merge_annotations(&c, err);
+        if (r >= 0)
+                r = check_escaped_nul(&c, state_text, len, err);
         if (r < 0) {
                 oci_container_clear(&c);
                 return r;

@@ -28,7 +28,8 @@ struct oci_container {
         } *namespaces;
         size_t n_namespaces;
         const char *cgroups_path; /* linux.cgroupsPath, if any */
-        struct oci_annotations annotations; /* state's, then config's keys it lacks */
+        struct oci_annotations annotations; /* io.crdma.* only: state's, then config's */
+        bool config_escaped_nul; /* config.json has a "\u0000" in a string */
         /* process.capabilities.effective; caps_known false when config has none */
         bool caps_known;
         const char **caps;
