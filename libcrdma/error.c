@@ -7,6 +7,41 @@
 
 #include "error.h"
 
+/* A message is one line of text: names in it come from annotations, policy
+ * files, OCI state and sysfs, and a newline or escape sequence there must not
+ * forge or garble a runtime's log.  Control characters become "\xNN".
+ * Takes `msg`; returns it or its escaped copy (NULL only if `msg` is). */
+static char *one_line(char *msg)
+{
+        if (!msg)
+                return NULL;
+        size_t n = 0, len = 0;
+        for (const unsigned char *p = (const unsigned char *) msg; *p; p++, len++)
+                n += *p < 0x20 || *p == 0x7f;
+        if (n == 0)
+                return msg;
+        char *out = malloc(len + 3 * n + 1), *o = out;
+        if (!out) {
+                /* No memory for the copy: blank them out in place. */
+                for (char *p = msg; *p; p++)
+                        if ((unsigned char) *p < 0x20 || *p == 0x7f)
+                                *p = '?';
+                return msg;
+        }
+        for (const unsigned char *p = (const unsigned char *) msg; *p; p++) {
+                if (*p < 0x20 || *p == 0x7f)
+                        o += sprintf(o, "\\x%02x", *p);
+                else
+                        *o++ = (char) *p;
+        }
+        *o = '\0';
+        free(msg);
+        return out;
+}
+
+/* The format attribute lets clang check the callers' formats, and keeps
+ * -Werror=format-nonliteral quiet about the vasprintf below. */
+__attribute__((format(printf, 5, 0)))
 static int error_set(struct crdma_error **err, enum crdma_error_kind kind, int errnum,
                      bool with_strerror, const char *fmt, va_list ap)
 {
@@ -31,6 +66,7 @@ static int error_set(struct crdma_error **err, enum crdma_error_kind kind, int e
                 }
         }
 
+        msg = one_line(msg);
         struct crdma_error *e = calloc(1, sizeof(*e));
         if (!e) {
                 free(msg);
@@ -89,7 +125,7 @@ void crdma_error_prefix(struct crdma_error **err, const char *fmt, ...)
         if (asprintf(&full, "%s: %s", prefix,
                      (*err)->message ? (*err)->message : "unknown error") >= 0) {
                 free((*err)->message);
-                (*err)->message = full;
+                (*err)->message = one_line(full);
         }
         free(prefix);
 }

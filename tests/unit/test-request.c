@@ -268,6 +268,16 @@ static void test_messages_are_safe(void **state)
         assert_non_null(strstr(m, "...\""));
         assert_true(strlen(m) < 200);
         crdma_error_free(err);
+
+        /* A key is named as given, but its control characters are escaped:
+         * the hook's error stays one line (fuzzing found keys printed raw). */
+        struct crdma_kv key[] = { { "io.crdma.devices", "a" }, { "io.crdma.x\nFAKE\x7f", "1" } };
+        err = NULL;
+        assert_true(crdma_request_from_annotations(key, 2, &req, &err) < 0);
+        m = crdma_error_message(err);
+        assert_null(strchr(m, '\n'));
+        assert_non_null(strstr(m, "io.crdma.x\\x0aFAKE\\x7f: unknown key"));
+        crdma_error_free(err);
 }
 
 int main(void)
