@@ -14,6 +14,7 @@
 #include "policy.h"
 
 #define POLICY_MAX_BYTES (1024 * 1024)
+#define POLICY_MAX_DEPTH 32
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free)
 
@@ -325,6 +326,10 @@ int crdma_policy_parse(const char *json, size_t len, const char *origin,
         /* yajl_tree_parse wants a NUL-terminated string; embedded NULs are invalid JSON. */
         if (memchr(json, '\0', len))
                 return crdma_fail(err, EINVAL, "%s: contains a NUL byte; not a JSON file", p->origin);
+        /* A policy nests three levels; yajl's tree would crash on a deep one. */
+        if (crdma_json_too_deep(json, len, POLICY_MAX_DEPTH))
+                return crdma_fail(err, EINVAL, "%s: nested deeper than %d levels; not a policy "
+                                  "file", p->origin, POLICY_MAX_DEPTH);
         _cleanup_free_ char *text = strndup(json, len);
         if (!text)
                 return crdma_fail_oom(err);

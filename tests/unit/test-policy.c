@@ -320,6 +320,26 @@ static void test_load(void **state)
         crdma_context_free(ctx);
 }
 
+/* yajl_tree_free recurses: 300,000 levels crashed it (fuzzing found the
+ * gap); the parser refuses deep nesting before yajl builds anything. */
+static void test_deep_nesting(void **state)
+{
+        (void) state;
+        size_t n = 500000;
+        char *json = malloc(2 * n + 16), *p = json;
+        p += sprintf(p, "/* \" */");  /* a quote in a comment hides nothing */
+        memset(p, '[', n);
+        memset(p + n, ']', n);
+        p[2 * n] = '\0';
+        bad(json, "nested deeper than 32 levels; not a policy file");
+        free(json);
+        bad("{\"version\":1,\"devices\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+            "nested deeper than 32 levels");
+        /* Brackets in strings do not count. */
+        bad("{\"version\":1,\"devices\":[\"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[ \"]}",
+            "\"devices[0]\": must be a device name");
+}
+
 static int setup(void **state)
 {
         (void) state;
@@ -344,6 +364,7 @@ int main(void)
                 cmocka_unit_test(test_structure_errors),
                 cmocka_unit_test(test_value_errors),
                 cmocka_unit_test(test_bounds),
+                cmocka_unit_test(test_deep_nesting),
                 cmocka_unit_test(test_load),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
