@@ -45,6 +45,17 @@ JSON
 fi
 # (This host has no rdma cgroup: the policy says best-effort for limits.)
 
+# A sanitizer build's hook runs with the environment config.json gives it,
+# not ours: hand it our sanitizer options, its reports going to files that
+# the end of this test requires to be absent (scripts/test.sh runs this
+# suite against the ASan+UBSan build).
+hook_env='["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]'
+if [ -n "${ASAN_OPTIONS:-}${UBSAN_OPTIONS:-}" ]; then
+        hook_env=$(jq -cn --arg a "${ASAN_OPTIONS:-}:log_path=$work/asan" \
+                          --arg u "${UBSAN_OPTIONS:-}:log_path=$work/ubsan" \
+                   '["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "ASAN_OPTIONS=" + $a, "UBSAN_OPTIONS=" + $u]')
+fi
+
 # bundle NAME ANNOTATIONS-JSON CMD: a bundle whose rootfs binds the host's
 # /usr, /bin, /sbin, /lib, /lib64 read-only, with crdma-hook in createRuntime.
 bundle() {
@@ -52,7 +63,7 @@ bundle() {
         mkdir -p "$b/rootfs"
         for d in bin sbin lib lib64 usr etc proc dev sys tmp; do mkdir -p "$b/rootfs/$d"; done
         (cd "$b" && runc spec)
-        jq --arg hook "$hook" --arg tree "$tree" --arg policy "$work/policy.json" \
+        jq --arg hook "$hook" --arg tree "$tree" --arg policy "$work/policy.json" --argjson env "$hook_env" \
            --argjson ann "$ann" --arg cmd "$cmd" '
           .process.terminal = false | .process.args = ["sh", "-c", $cmd]
           | .root = {path: "rootfs", readonly: true}
@@ -61,7 +72,7 @@ bundle() {
                          | {destination: ., type: "bind", source: ., options: ["rbind", "ro"]} ]
           | .hooks.createRuntime = [{path: $hook,
                 args: ["crdma-hook", "--sysfs-root", $tree, "--policy", $policy, "createRuntime"],
-                env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"]}]' \
+                env: $env}]' \
           "$b/config.json" >"$b/config.new" && mv "$b/config.new" "$b/config.json"
 }
 
@@ -129,6 +140,12 @@ out=${out//\\\"/\"}
 check "refused: the runtime would lower memlock again after the hook" \
         grep -qF "RLIMIT_MEMLOCK: the container's config sets it to 65536 bytes, which the runtime applies after this hook" <<<"$out"
 check "... and the container never ran" test "$(grep -c RAN <<<"$out")" -eq 0
+
+if [ -n "${ASAN_OPTIONS:-}${UBSAN_OPTIONS:-}" ]; then
+        reports=$(find "$work" -maxdepth 1 -name 'asan.*' -o -maxdepth 1 -name 'ubsan.*')
+        check "no sanitizer report from any hook run" test -z "$reports"
+        for r in $reports; do echo "--- $r:"; cat "$r"; done
+fi
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
