@@ -321,6 +321,50 @@ int crdma_plan_apply(struct crdma_context *ctx, const struct crdma_plan *plan,
 int crdma_release(struct crdma_context *ctx, const struct crdma_request *req,
                   const char *netns_path, struct crdma_error **err);
 
+/* ------------------------------------------------------------- config edit */
+
+/* The path before the runtime creates the container: the plan written into
+ * its OCI config.json, for the runtime to apply itself (podman's precreate
+ * hook, `crdma-hook edit`, a runtime holding its own config). */
+
+/* Which runtime will read the config: where the rdma limits go.  runc reads
+ * linux.resources.rdma; crun reads only linux.resources.unified["rdma.max"]
+ * (cgroup v2, one device, and the container's parent cgroup must already
+ * have +rdma); AUTO writes the former and a createRuntime hook entry that
+ * writes rdma.max for any runtime. */
+enum crdma_runtime {
+        CRDMA_RUNTIME_AUTO = 0,
+        CRDMA_RUNTIME_RUNC,
+        CRDMA_RUNTIME_CRUN,
+};
+
+/* Edit a config (`len` bytes of JSON) to carry `plan`: device nodes,
+ * device-cgroup rules, rdma limits, RLIMIT_MEMLOCK, capabilities, seccomp
+ * allow rules (when the profile denies by default), and a createRuntime hook
+ * entry running `hook_path` for what only the inject path can do (exclusive
+ * mode's moves; rdma.max for crun): NULL refuses a plan that needs it.
+ * Everything else in the config is kept as it was, key order and number
+ * text included.  *out is the edited config, pretty-printed when the input
+ * has a newline, else compact; the caller frees it.  Idempotent. */
+int crdma_plan_edit_config(struct crdma_context *ctx, const struct crdma_plan *plan,
+                           const char *config, size_t len, enum crdma_runtime runtime,
+                           const char *hook_path, char **out, struct crdma_error **err);
+
+/* The whole config-edit path for one config: the request in its io.crdma.*
+ * annotations, checked against the context's policy and the host's devices,
+ * planned and applied as crdma_plan_edit_config() does.  A config with no
+ * io.crdma.* annotation comes back unchanged, byte for byte. */
+int crdma_config_edit(struct crdma_context *ctx, const char *config, size_t len,
+                      enum crdma_runtime runtime, const char *hook_path, char **out,
+                      struct crdma_error **err);
+
+/* For a runtime that builds its seccomp filter with libseccomp: add the
+ * plan's allow rules to `seccomp_filter` (a scmp_filter_ctx).  A filter whose
+ * default action allows needs none; a conflicting rule already there is
+ * refused (CRDMA_ERROR_REFUSED). */
+int crdma_plan_apply_seccomp(const struct crdma_plan *plan, void *seccomp_filter,
+                             struct crdma_error **err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -13,6 +13,7 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "config-edit.h"
 #include "config-tree.h"
 #include "document.h"
 #include "error.h"
@@ -222,16 +223,8 @@ int oci_config_write(const struct oci_config *c, bool pretty, char **out, struct
 
 /* ---- applying a plan -------------------------------------------------- */
 
-struct edit {
-        bool *node_there;  /* per plan node: linux.devices has it */
-        bool *rule_there;  /* per plan node: linux.resources.devices allows it */
-        yajl_val process;
-        yajl_val memlock;  /* the existing RLIMIT_MEMLOCK entry */
-        bool raise_soft, raise_hard;
-};
-
 static int check_devices(const struct oci_config *c, const struct crdma_plan *plan, yajl_val lnx,
-                         struct edit *e, struct crdma_error **err)
+                         struct oci_edit *e, struct crdma_error **err)
 {
         yajl_val devs;
         int r = lnx ? tree_member(c->origin, lnx, "devices", yajl_t_array, "linux.devices", &devs, err) : 0;
@@ -284,7 +277,7 @@ static int check_devices(const struct oci_config *c, const struct crdma_plan *pl
 }
 
 static int check_rules(const struct oci_config *c, const struct crdma_plan *plan, yajl_val lnx,
-                       struct edit *e, struct crdma_error **err)
+                       struct oci_edit *e, struct crdma_error **err)
 {
         yajl_val res = NULL, rules = NULL;
         int r = lnx ? tree_member(c->origin, lnx, "resources", yajl_t_object, "linux.resources", &res, err) : 0;
@@ -337,17 +330,14 @@ static int check_rules(const struct oci_config *c, const struct crdma_plan *plan
         return 0;
 }
 
-static int check_memlock(const struct oci_config *c, const struct crdma_plan *plan, struct edit *e,
+static int check_memlock(const struct oci_config *c, const struct crdma_plan *plan, struct oci_edit *e,
                          struct crdma_error **err)
 {
         if (plan->memlock == 0)
                 return 0;
-        int r = tree_member(c->origin, c->root, "process", yajl_t_object, "process", &e->process, err);
+        int r = oci_edit_need_process(e, "RLIMIT_MEMLOCK", err);
         if (r < 0)
                 return r;
-        if (!e->process)
-                return crdma_refuse(err, EINVAL, "%s: no \"process\" to set RLIMIT_MEMLOCK for",
-                                    c->origin);
         yajl_val rls;
         r = tree_member(c->origin, e->process, "rlimits", yajl_t_array, "process.rlimits", &rls, err);
         for (size_t i = 0; r >= 0 && rls && i < rls->u.array.len; i++) {
@@ -425,7 +415,7 @@ static yajl_val memlock_entry(uint64_t bytes)
         return d;
 }
 
-static int change(const struct oci_config *c, const struct crdma_plan *plan, const struct edit *e)
+static int change(const struct oci_config *c, const struct crdma_plan *plan, const struct oci_edit *e)
 {
         bool nodes = false, rules = false;
         for (size_t j = 0; j < plan->n_nodes; j++) {
@@ -461,27 +451,51 @@ static int change(const struct oci_config *c, const struct crdma_plan *plan, con
         return 0;
 }
 
-int oci_config_apply_plan(struct oci_config *c, const struct crdma_plan *plan,
-                          struct crdma_error **err)
+int oci_edit_need_process(struct oci_edit *e, const char *what, struct crdma_error **err)
 {
-        struct edit e = { 0 };
-        _cleanup_free_ bool *there = calloc(2 * plan->n_nodes + 1, sizeof(bool));
-        if (!there)
-                return crdma_fail_oom(err);
-        e.node_there = there;
-        e.rule_there = there + plan->n_nodes;
+        if (!e->process)
+                return crdma_refuse(err, EINVAL, "%s: no \"process\" to set %s for", e->origin, what);
+        return 0;
+}
 
-        yajl_val lnx;
-        int r = tree_member(c->origin, c->root, "linux", yajl_t_object, "linux", &lnx, err);
+int oci_config_apply_plan(struct oci_config *c, const struct crdma_plan *plan,
+                          const struct oci_edit_options *opts, struct crdma_error **err)
+{
+        struct oci_edit e = { .origin = c->origin, .root = c->root, .plan = plan, .opts = opts };
+        size_t n = plan->n_nodes + plan->n_devices;
+        _cleanup_free_ bool *flags = calloc(2 * n + 1, sizeof(bool));
+        _cleanup_free_ const char **allow = calloc(plan->n_syscalls + 1, sizeof(*allow));
+        if (!flags || !allow)
+                return crdma_fail_oom(err);
+        e.node_there = flags;
+        e.rule_there = flags + plan->n_nodes;
+        e.set_handles = flags + 2 * plan->n_nodes;
+        e.set_objects = e.set_handles + plan->n_devices;
+        e.allow = allow;
+
+        int r = tree_member(c->origin, c->root, "linux", yajl_t_object, "linux", &e.linux_, err);
         if (r >= 0)
-                r = check_devices(c, plan, lnx, &e, err);
+                r = tree_member(c->origin, c->root, "process", yajl_t_object, "process", &e.process,
+                                err);
         if (r >= 0)
-                r = check_rules(c, plan, lnx, &e, err);
+                r = check_devices(c, plan, e.linux_, &e, err);
+        if (r >= 0)
+                r = check_rules(c, plan, e.linux_, &e, err);
         if (r >= 0)
                 r = check_memlock(c, plan, &e, err);
+        if (r >= 0)
+                r = oci_edit_check_rdma(&e, err);
+        if (r >= 0)
+                r = oci_edit_check_caps(&e, err);
+        if (r >= 0)
+                r = oci_edit_check_seccomp(&e, err);
+        if (r >= 0)
+                r = oci_edit_check_hooks(&e, err);
         if (r < 0)
                 return r;
-        if (change(c, plan, &e) < 0)
+        if (change(c, plan, &e) < 0 || oci_edit_change_rdma(&e) < 0 ||
+            oci_edit_change_caps(&e) < 0 || oci_edit_change_seccomp(&e) < 0 ||
+            oci_edit_change_hooks(&e) < 0)
                 return crdma_fail_oom(err);
         return 0;
 }

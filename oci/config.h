@@ -35,7 +35,22 @@ void oci_config_freep(struct oci_config **c);
 /* The tree, for reading (the annotations, say).  Still owned by `c`. */
 yajl_val oci_config_root(const struct oci_config *c);
 
-/* Apply what a config can carry of a plan, idempotently (twice == once):
+/* How to edit. */
+struct oci_edit_options {
+        /* Where the rdma limits go: runc reads linux.resources.rdma; crun reads
+         * only linux.resources.unified["rdma.max"] (cgroup v2, one device);
+         * auto writes the former and leaves crun to the createRuntime hook. */
+        enum crdma_runtime runtime;
+        bool cgroup2;         /* the host's cgroup hierarchy is v2 */
+        bool rdma_controller; /* and its kernel has the rdma controller */
+        /* The crdma-hook executable for a createRuntime/poststop entry, when
+         * the plan has work only a hook can do; NULL: refuse such a plan. */
+        const char *hook_path;
+        const char *policy_path; /* given to that hook as --policy, or NULL */
+        struct crdma_context *ctx; /* for warnings; may be NULL */
+};
+
+/* Apply a plan, idempotently (twice == once):
  *  - linux.devices: one {path, type, major, minor, fileMode, uid 0, gid 0}
  *    per plan node; an entry already at that path for the same device
  *    (type, major, minor) is kept as it is; one for another device refused;
@@ -43,11 +58,14 @@ yajl_val oci_config_root(const struct oci_config *c);
  *    per node, unless an allow rule for that device with at least "rw" is
  *    there and no later deny rule matches the device;
  *  - process.rlimits RLIMIT_MEMLOCK: added at the plan's value, or its soft
- *    and hard each raised to it when lower (a higher one is kept).
+ *    and hard each raised to it when lower (a higher one is kept);
+ *  - rdma limits (config-rdma.c), capabilities (config-caps.c), seccomp
+ *    allow rules (config-seccomp.c), and the hook entries for what only
+ *    the createRuntime hook can do (config-hooks.c).
  * Every check runs before the first change: a refused config is left as it
  * was.  Only an out-of-memory failure can leave it partly edited; discard it
- * then.  Not yet: rdma limits, capabilities, seccomp, hooks. */
+ * then. */
 int oci_config_apply_plan(struct oci_config *c, const struct crdma_plan *plan,
-                          struct crdma_error **err);
+                          const struct oci_edit_options *opts, struct crdma_error **err);
 
 #endif

@@ -289,15 +289,29 @@ static struct crdma_plan *make_plan(struct fixture *f, const char *policy_json,
         return plan;
 }
 
-static char *apply_ok(const char *text, size_t len, const struct crdma_plan *plan, bool pretty)
+/* runc on a cgroup v2 host with the rdma controller, the hook at hand. */
+static const struct oci_edit_options runc_v2 = {
+        .runtime = CRDMA_RUNTIME_RUNC,
+        .cgroup2 = true,
+        .rdma_controller = true,
+        .hook_path = "/usr/bin/crdma-hook",
+};
+
+/* No hca limits: only devices, rules and memlock are edited. */
+#define NO_LIMITS                                                                         \
+        "{\"version\":1,\"defaults\":{\"hcaHandles\":\"max\",\"hcaObjects\":\"max\"},"  \
+        "\"limits\":{\"hcaHandles\":\"max\",\"hcaObjects\":\"max\"}}"
+
+static char *apply_with(const char *text, size_t len, const struct crdma_plan *plan,
+                        const struct oci_edit_options *opts, bool pretty)
 {
         struct oci_config *c = parse_ok(text, len);
         struct crdma_error *err = NULL;
-        if (oci_config_apply_plan(c, plan, &err) < 0)
+        if (oci_config_apply_plan(c, plan, opts, &err) < 0)
                 fail_msg("%s", crdma_error_message(err));
         char *once = write_ok(c, pretty);
         /* Idempotent: applying again changes nothing... */
-        if (oci_config_apply_plan(c, plan, &err) < 0)
+        if (oci_config_apply_plan(c, plan, opts, &err) < 0)
                 fail_msg("%s", crdma_error_message(err));
         char *twice = write_ok(c, pretty);
         assert_string_equal(once, twice);
@@ -305,13 +319,18 @@ static char *apply_ok(const char *text, size_t len, const struct crdma_plan *pla
         oci_config_free(c);
         /* ...and neither does applying to the edited text. */
         c = parse_ok(once, strlen(once));
-        if (oci_config_apply_plan(c, plan, &err) < 0)
+        if (oci_config_apply_plan(c, plan, opts, &err) < 0)
                 fail_msg("%s", crdma_error_message(err));
         twice = write_ok(c, pretty);
         assert_string_equal(once, twice);
         free(twice);
         oci_config_free(c);
         return once;
+}
+
+static char *apply_ok(const char *text, size_t len, const struct crdma_plan *plan, bool pretty)
+{
+        return apply_with(text, len, plan, &runc_v2, pretty);
 }
 
 static void test_apply_golden(void **state)
@@ -341,7 +360,7 @@ static void test_apply_minimal(void **state)
 {
         struct fixture *f = *state;
         const char *ann[] = { "io.crdma.devices=rxe0", NULL };
-        struct crdma_plan *plan = make_plan(f, "{\"version\":1}", ann);
+        struct crdma_plan *plan = make_plan(f, NO_LIMITS, ann);
         /* Nothing there: linux, its devices and resources are made, at the end. */
         const char *in = "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"]},\"x\":null}";
         char *out = apply_ok(in, strlen(in), plan, false);
@@ -386,7 +405,7 @@ static void test_apply_memlock(void **state)
 {
         struct fixture *f = *state;
         const char *ann[] = { "io.crdma.devices=rxe0", "io.crdma.memlock=1G", NULL };
-        struct crdma_plan *plan = make_plan(f, "{\"version\":1}", ann);
+        struct crdma_plan *plan = make_plan(f, NO_LIMITS, ann);
         struct {
                 const char *rlimit, *want;
         } cases[] = {
@@ -417,13 +436,13 @@ static void test_apply_memlock(void **state)
         crdma_plan_free(plan);
 }
 
-static void apply_refused(const struct crdma_plan *plan, const char *text, int errnum,
-                          const char *message)
+static void apply_refused_with(const struct crdma_plan *plan, const struct oci_edit_options *opts,
+                               const char *text, int errnum, const char *message)
 {
         struct oci_config *c = parse_ok(text, strlen(text));
         struct crdma_error *err = NULL;
         char *before = write_ok(c, false);
-        int r = oci_config_apply_plan(c, plan, &err);
+        int r = oci_config_apply_plan(c, plan, opts, &err);
         if (r >= 0)
                 fail_msg("not refused: %s", text);
         assert_int_equal(r, -errnum);
@@ -439,11 +458,17 @@ static void apply_refused(const struct crdma_plan *plan, const char *text, int e
         oci_config_free(c);
 }
 
+static void apply_refused(const struct crdma_plan *plan, const char *text, int errnum,
+                          const char *message)
+{
+        apply_refused_with(plan, &runc_v2, text, errnum, message);
+}
+
 static void test_apply_refusals(void **state)
 {
         struct fixture *f = *state;
         const char *ann[] = { "io.crdma.devices=rxe0", NULL };
-        struct crdma_plan *plan = make_plan(f, "{\"version\":1}", ann);
+        struct crdma_plan *plan = make_plan(f, NO_LIMITS, ann);
 
         /* Another device where crdma puts uverbs0; the process part is
          * valid, so a refusal there would show a partial edit. */
