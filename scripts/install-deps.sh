@@ -7,7 +7,9 @@ set -euo pipefail
 
 build=(meson ninja-build pkg-config gcc libc6-dev python3
        libibverbs-dev libmnl-dev libyajl-dev libseccomp-dev libcap-dev libbpf-dev)
-test=(libcmocka-dev binutils mandoc runc jq)
+# clang-14 and libclang-rt-14-dev: libFuzzer and clang's sanitizers for
+# tests/fuzz; llvm-14: llvm-symbolizer, for file:line in their reports.
+test=(libcmocka-dev binutils mandoc runc jq clang-14 libclang-rt-14-dev llvm-14)
 
 want=()
 for set in "$@"; do
