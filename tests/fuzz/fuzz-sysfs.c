@@ -122,10 +122,13 @@ static void make_entry(int rootfd, struct parent_cache *pc, char kind, char *hea
         if (dir < 0)
                 return;
         const char *name = comp[n - 1];
+        /* An entry that cannot be made (its name is taken) is left out. */
         if (kind == 'd') {
-                (void) mkdirat(dir, name, 0755);
+                if (mkdirat(dir, name, 0755) < 0)
+                        return;
         } else if (kind == 'l') {
-                (void) symlinkat(target, dir, name);
+                if (symlinkat(target, dir, name) < 0)
+                        return;
         } else {
                 int fd = openat(dir, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
                 if (fd >= 0) {
