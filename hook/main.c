@@ -20,6 +20,10 @@ static void usage(FILE *f)
               "  createRuntime, prestart   OCI hook: give a created container its RDMA devices\n"
               "                            (OCI state on stdin)\n"
               "  poststop                  OCI hook: return devices a pod's netns still holds\n"
+              "  precreate [--runtime R]   podman hook: config.json on stdin, edited on stdout\n"
+              "  edit [--runtime R] [--dry-run] [-a K=V]... BUNDLE|CONFIG\n"
+              "                            write the request into config.json, atomically\n"
+              "                            (R: runc, crun or auto, where rdma limits go)\n"
               "  system [netns-mode [shared|exclusive]]\n"
               "                            show or set the host's RDMA netns mode\n"
               "  cdi [--output FILE]       CDI spec (kind crdma.io/hca) of the devices the\n"
@@ -89,6 +93,9 @@ static const struct command {
         { "prestart", cli_inject, 0 },
         { "createRuntime", cli_inject, 0 },
         { "poststop", cli_poststop, 0 },
+        /* The config-edit path: before the runtime creates the container. */
+        { "precreate", cli_precreate, CLI_OPT_RUNTIME },
+        { "edit", cli_edit, CLI_OPT_RUNTIME | CLI_OPT_DRY_RUN | CLI_OPT_ANNOTATION },
         /* Files for other runtimes: a CDI spec, Apptainer's cgroups TOML. */
         { "cdi", cli_cdi, CLI_OPT_OUTPUT },
         { "apptainer-cgroups", cli_apptainer_cgroups, CLI_OPT_ANNOTATION | CLI_OPT_OUTPUT },
@@ -151,7 +158,8 @@ static int run(int argc, char **argv, struct cli *cli)
                 if (given & ~commands[i].options)
                         return cli_usage_error("%s: an option given does not apply to this "
                                                "command; see crdma-hook --help", name);
-                cli->hook_stage = commands[i].run == cli_inject || commands[i].run == cli_poststop;
+                cli->hook_stage = commands[i].run == cli_inject || commands[i].run == cli_poststop ||
+                                  commands[i].run == cli_precreate;
                 cli->args = argv + optind + 1;
                 cli->n_args = (size_t) (argc - optind - 1);
                 int r = cli_drop_privileges(cli, commands[i].run);

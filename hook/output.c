@@ -30,7 +30,8 @@ static int write_all(int fd, const char *text, size_t len)
 
 /* Temp file in the target's directory, fsync, rename over the target, fsync
  * the directory so the rename survives a crash. */
-static int write_atomic(const char *path, const char *text, const char **step)
+int cli_write_atomic(const char *path, const char *text, mode_t mode, uid_t uid, gid_t gid,
+                     const char **step)
 {
         _cleanup_free_ char *dcopy = strdup(path), *bcopy = strdup(path), *tmp = NULL;
         if (!dcopy || !bcopy)
@@ -50,10 +51,11 @@ static int write_atomic(const char *path, const char *text, const char **step)
                 return -errno;
         const char *tmp_base = strrchr(tmp, '/') + 1;
         int r = 0;
-        /* Runtimes read it as any user: 0644 whatever the umask. */
-        *step = "cannot write it";
-        if (fchmod(fd, 0644) < 0)
+        *step = "cannot give the new file the mode and owner of the old one";
+        if (fchmod(fd, mode) < 0 || (uid != (uid_t) -1 && fchown(fd, uid, gid) < 0))
                 r = -errno;
+        if (r == 0)
+                *step = "cannot write it";
         if (r == 0)
                 r = write_all(fd, text, strlen(text));
         if (r == 0 && fsync(fd) < 0)
@@ -91,7 +93,8 @@ int cli_emit(struct cli *cli, const char *text)
                 return CLI_EXIT_OK;
         }
         const char *step = "";
-        int r = write_atomic(cli->output, whole, &step);
+        /* Runtimes read it as any user: 0644 whatever the umask. */
+        int r = cli_write_atomic(cli->output, whole, 0644, (uid_t) -1, (gid_t) -1, &step);
         if (r < 0) {
                 fprintf(stderr, "crdma-hook: error: --output %s: %s: %s\n", cli->output, step,
                         strerror(-r));

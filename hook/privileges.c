@@ -31,6 +31,14 @@ static const cap_value_t system_caps[] = {
         CAP_NET_ADMIN, /* RDMA_NLDEV_CMD_SYS_SET */
 };
 
+/* edit: the bundle may belong to another user (a Slurm job's); the new
+ * config.json keeps the old one's owner. */
+static const cap_value_t edit_caps[] = {
+        CAP_DAC_OVERRIDE,
+        CAP_DAC_READ_SEARCH,
+        CAP_CHOWN,
+};
+
 static int drop_to(const cap_value_t *keep, size_t n_keep, bool debug)
 {
         cap_t now = cap_get_proc();
@@ -94,6 +102,9 @@ int cli_drop_privileges(struct cli *cli, int (*run)(struct cli *))
         } else if (run == cli_system) {
                 keep = system_caps;
                 n = sizeof(system_caps) / sizeof(system_caps[0]);
+        } else if (run == cli_edit) {
+                keep = edit_caps;
+                n = sizeof(edit_caps) / sizeof(edit_caps[0]);
         }
         /* Without CAP_SETPCAP (an unprivileged user) only the sets shrink. */
         int r = drop_to(keep, n, cli->debug);

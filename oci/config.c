@@ -189,13 +189,14 @@ static void gen_freep(yajl_gen *g)
                 yajl_gen_free(*g);
 }
 
-int oci_config_write(const struct oci_config *c, bool pretty, char **out, struct crdma_error **err)
+static int write_with(const struct oci_config *c, bool pretty, const char *indent, char **out,
+                      struct crdma_error **err)
 {
         __attribute__((cleanup(gen_freep))) yajl_gen g = yajl_gen_alloc(NULL);
         if (!g)
                 return crdma_fail_oom(err);
         yajl_gen_config(g, yajl_gen_beautify, pretty ? 1 : 0);
-        yajl_gen_config(g, yajl_gen_indent_string, "\t");
+        yajl_gen_config(g, yajl_gen_indent_string, indent);
         yajl_gen_config(g, yajl_gen_validate_utf8, 1);
         yajl_gen_status st = gen_value(g, c->root);
         const unsigned char *buf = NULL;
@@ -219,6 +220,28 @@ int oci_config_write(const struct oci_config *c, bool pretty, char **out, struct
         copy[n] = '\0';
         *out = copy;
         return 0;
+}
+
+int oci_config_write(const struct oci_config *c, bool pretty, char **out, struct crdma_error **err)
+{
+        return write_with(c, pretty, "\t", out, err);
+}
+
+int oci_config_write_like(const struct oci_config *c, const char *model, size_t len, char **out,
+                          struct crdma_error **err)
+{
+        /* The indent unit is the whitespace that starts the first indented
+         * line: "\t" (runc, crun), two spaces (jq), four (python). */
+        const char *nl = memchr(model, '\n', len);
+        if (!nl)
+                return write_with(c, false, "", out, err);
+        char indent[17] = "";
+        size_t n = 0, rest = len - (size_t) (nl + 1 - model);
+        while (n < rest && n < sizeof(indent) - 1 && (nl[1 + n] == ' ' || nl[1 + n] == '\t')) {
+                indent[n] = nl[1 + n];
+                n++;
+        }
+        return write_with(c, true, n ? indent : "\t", out, err);
 }
 
 /* ---- applying a plan -------------------------------------------------- */
@@ -448,6 +471,26 @@ static int change(const struct oci_config *c, const struct crdma_plan *plan, con
                 return -ENOMEM;
         if (e->raise_hard && tree_obj_replace(e->memlock, "hard", tree_new_u64(plan->memlock)) < 0)
                 return -ENOMEM;
+        return 0;
+}
+
+int oci_config_set_annotations(struct oci_config *c, const struct crdma_kv *kv, size_t n,
+                               struct crdma_error **err)
+{
+        yajl_val ann;
+        int r = tree_member(c->origin, c->root, "annotations", yajl_t_object, "annotations", &ann,
+                            err);
+        if (r < 0 || n == 0)
+                return r;
+        if (!(ann = tree_ensure(c->root, "annotations", yajl_t_object)))
+                return crdma_fail_oom(err);
+        for (size_t i = 0; i < n; i++) {
+                yajl_val v = tree_new_string(kv[i].value);
+                r = tree_slot(ann, kv[i].key) ? tree_obj_replace(ann, kv[i].key, v)
+                                              : tree_obj_append(ann, kv[i].key, v);
+                if (r < 0)
+                        return crdma_fail_oom(err);
+        }
         return 0;
 }
 

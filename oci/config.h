@@ -28,12 +28,21 @@ int oci_config_parse(const char *text, size_t len, const char *origin, struct oc
  * true is yajl's beautified form with tab indents and a final newline, the
  * form crun's `spec` writes.  *out is NUL-terminated; the caller frees. */
 int oci_config_write(const struct oci_config *c, bool pretty, char **out, struct crdma_error **err);
+/* Write it the way `model` (the text it was parsed from) is written:
+ * compact when that has no newline, else pretty with its indent unit. */
+int oci_config_write_like(const struct oci_config *c, const char *model, size_t len, char **out,
+                          struct crdma_error **err);
 void oci_config_free(struct oci_config *c);
 void oci_config_freep(struct oci_config **c);
 #define _cleanup_config_ __attribute__((cleanup(oci_config_freep)))
 
 /* The tree, for reading (the annotations, say).  Still owned by `c`. */
 yajl_val oci_config_root(const struct oci_config *c);
+
+/* Set annotations (a key already there gets the new value in its place;
+ * a new one goes at the end of "annotations", made when absent). */
+int oci_config_set_annotations(struct oci_config *c, const struct crdma_kv *kv, size_t n,
+                               struct crdma_error **err);
 
 /* How to edit. */
 struct oci_edit_options {

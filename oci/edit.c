@@ -38,7 +38,8 @@ static void plan_freep(struct crdma_plan **p)
 }
 
 static int edit_parsed(struct crdma_context *ctx, const struct crdma_plan *plan,
-                       struct oci_config *c, bool pretty, enum crdma_runtime runtime,
+                       struct oci_config *c, const char *config, size_t len,
+                       enum crdma_runtime runtime,
                        const char *hook_path, char **out, struct crdma_error **err)
 {
         if (runtime != CRDMA_RUNTIME_AUTO && runtime != CRDMA_RUNTIME_RUNC &&
@@ -59,7 +60,7 @@ static int edit_parsed(struct crdma_context *ctx, const struct crdma_plan *plan,
         };
         r = oci_config_apply_plan(c, plan, &opts, err);
         if (r >= 0)
-                r = oci_config_write(c, pretty, out, err);
+                r = oci_config_write_like(c, config, len, out, err);
         return r;
 }
 
@@ -73,8 +74,7 @@ int crdma_plan_edit_config(struct crdma_context *ctx, const struct crdma_plan *p
         int r = oci_config_parse(config, len, "config.json", &c, err);
         if (r < 0)
                 return r;
-        return edit_parsed(ctx, plan, c, memchr(config, '\n', len) != NULL, runtime, hook_path,
-                           out, err);
+        return edit_parsed(ctx, plan, c, config, len, runtime, hook_path, out, err);
 }
 
 int crdma_config_edit(struct crdma_context *ctx, const char *config, size_t len,
@@ -117,6 +117,5 @@ int crdma_config_edit(struct crdma_context *ctx, const char *config, size_t len,
                 r = crdma_plan_new(ctx, req, devices, policy, &plan, err);
         if (r < 0)
                 return r;
-        return edit_parsed(ctx, plan, c, memchr(config, '\n', len) != NULL, runtime, hook_path,
-                           out, err);
+        return edit_parsed(ctx, plan, c, config, len, runtime, hook_path, out, err);
 }
