@@ -27,6 +27,7 @@
 struct applied {
         struct crdma_devnodes_undo *nodes;
         struct crdma_devcg_undo *devcg;
+        struct crdma_subtree_undo *subtree;
         struct crdma_rdma_undo *rdma;
         struct crdma_rlimit_undo memlock;
         struct crdma_netns_undo **moves;
@@ -43,6 +44,8 @@ static void roll_back(struct crdma_context *ctx, struct applied *a, struct crdma
         crdma_memlock_undo(&a->memlock, undo_err ? NULL : &undo_err);
         if (a->rdma)
                 crdma_cgroup_rdma_undo(a->rdma, undo_err ? NULL : &undo_err);
+        if (a->subtree)
+                crdma_cgroup_subtree_undo(a->subtree, undo_err ? NULL : &undo_err);
         if (a->devcg)
                 crdma_devcg_undo(a->devcg, undo_err ? NULL : &undo_err);
         if (a->nodes)
@@ -67,6 +70,7 @@ static void applied_free(struct applied *a)
                 crdma_netns_undo_free(a->moves[i]);
         free(a->moves);
         crdma_cgroup_rdma_undo_free(a->rdma);
+        crdma_cgroup_subtree_undo_free(a->subtree);
         crdma_devcg_undo_free(a->devcg);
         crdma_devnodes_undo_free(a->nodes);
 }
@@ -260,7 +264,7 @@ static int apply_rdma_max(struct crdma_context *ctx, const struct crdma_plan *pl
                 return 0; /* checked before anything changed */
         const char *sub = t->mode == CRDMA_CGROUP_V2 ? "" : "rdma";
         if (t->mode == CRDMA_CGROUP_V2) {
-                int r = crdma_cgroup_enable_rdma(ctx, t->path, err);
+                int r = crdma_cgroup_enable_rdma(ctx, t->path, &a->subtree, err);
                 if (r < 0)
                         return r;
         }

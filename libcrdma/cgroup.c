@@ -15,6 +15,7 @@
 #include "cleanup.h"
 #include "context.h"
 #include "error.h"
+#include "fault.h"
 #include "util.h"
 
 void crdma_cgroup_target_clear(struct crdma_cgroup_target *t)
@@ -106,7 +107,46 @@ int crdma_cgroup_write(int dirfd, const char *name, const char *text)
         return (size_t) n == len ? 0 : -EIO;
 }
 
-static int enable_rdma_in(struct crdma_context *ctx, int root, const char *cgroup,
+struct crdma_subtree_undo {
+        struct crdma_strv where; /* the cgroups we put +rdma in, top down */
+        int *fds;                /* their directories */
+        size_t n;
+};
+
+void crdma_cgroup_subtree_undo_free(struct crdma_subtree_undo *undo)
+{
+        if (!undo)
+                return;
+        for (size_t i = 0; i < undo->n; i++)
+                crdma_closep(&undo->fds[i]);
+        free(undo->fds);
+        crdma_strv_clear(&undo->where);
+        free(undo);
+}
+
+/* Take +rdma back, deepest first: the kernel refuses "-rdma" in a cgroup
+ * while a child still has it in its own subtree_control. */
+int crdma_cgroup_subtree_undo(struct crdma_subtree_undo *undo, struct crdma_error **err)
+{
+        int first = 0;
+        while (undo->n > 0) {
+                size_t i = undo->n - 1;
+                int r = crdma_cgroup_write(undo->fds[i], "cgroup.subtree_control", "-rdma");
+                if (r < 0) {
+                        first = crdma_fail_errno(err, r, "cgroup %s/cgroup.subtree_control: "
+                                                 "disabling the rdma controller crdma enabled "
+                                                 "failed",
+                                                 i < undo->where.n ? undo->where.v[i] : "?");
+                        break; /* its ancestors would refuse too */
+                }
+                crdma_closep(&undo->fds[i]);
+                undo->n--;
+        }
+        return first;
+}
+
+/* +rdma in one cgroup; 1 and *fd (its directory) when written here. */
+static int enable_rdma_in(struct crdma_context *ctx, int root, const char *cgroup, int *fd_out,
                           struct crdma_error **err)
 {
         const char *rel = cgroup[0] ? cgroup + 1 : ".";
@@ -114,36 +154,72 @@ static int enable_rdma_in(struct crdma_context *ctx, int root, const char *cgrou
         _cleanup_free_ char *control = NULL;
         int r = fd < 0 ? -errno
                        : crdma_read_text_at(fd, "cgroup.subtree_control", CRDMA_TEXT_MAX, &control);
+        bool wrote = false;
         if (r >= 0 && !word_in(control, "rdma")) {
-                r = crdma_cgroup_write(fd, "cgroup.subtree_control", "+rdma");
-                if (r >= 0)
+                r = CRDMA_FAULT(ctx, "subtree_control")
+                            ? -errno
+                            : crdma_cgroup_write(fd, "cgroup.subtree_control", "+rdma");
+                wrote = r >= 0;
+                if (wrote)
                         crdma_log(ctx, CRDMA_LOG_DEBUG, "cgroup %s: enabled +rdma",
                                   cgroup[0] ? cgroup : "/");
         }
         if (r < 0)
-                return crdma_fail_errno(err, r, "cgroup %s%s/cgroup.subtree_control: cannot enable "
-                                        "the rdma controller",
-                                        crdma_context_root_path(ctx, CRDMA_ROOT_CGROUP), cgroup);
-        return 0;
+                return crdma_fail_errno(err, r, "cgroup %s%s/cgroup.subtree_control: writing "
+                                        "\"+rdma\" to enable the rdma controller for the "
+                                        "container's cgroup failed%s",
+                                        crdma_context_root_path(ctx, CRDMA_ROOT_CGROUP), cgroup,
+                                        r == -EBUSY ? " (a cgroup with processes of its own "
+                                                      "cannot enable controllers for its "
+                                                      "children)" : "");
+        if (wrote)
+                *fd_out = TAKE_FD(fd);
+        return wrote;
 }
 
-int crdma_cgroup_enable_rdma(struct crdma_context *ctx, const char *path, struct crdma_error **err)
+int crdma_cgroup_enable_rdma(struct crdma_context *ctx, const char *path,
+                             struct crdma_subtree_undo **undo, struct crdma_error **err)
 {
         int root = crdma_context_root_fd(ctx, CRDMA_ROOT_CGROUP, err);
         if (root < 0)
                 return root;
-        /* "/a/b/c" needs it in "" (the root), "/a" and "/a/b". */
+        struct crdma_subtree_undo *u = calloc(1, sizeof(*u));
         size_t len = strlen(path);
-        for (size_t i = 0; i < len; i++) {
+        if (!u || !(u->fds = calloc(len + 1, sizeof(*u->fds)))) {
+                free(u);
+                return crdma_fail_oom(err);
+        }
+        /* "/a/b/c" needs it in "" (the root), "/a" and "/a/b". */
+        int r = 0;
+        for (size_t i = 0; i < len && r >= 0; i++) {
                 if (i > 0 && path[i] != '/')
                         continue;
                 _cleanup_free_ char *ancestor = strndup(path, i);
-                if (!ancestor)
-                        return crdma_fail_oom(err);
-                int r = enable_rdma_in(ctx, root, ancestor, err);
-                if (r < 0)
-                        return r;
+                if (!ancestor) {
+                        r = crdma_fail_oom(err);
+                        break;
+                }
+                int fd = -EBADF;
+                r = enable_rdma_in(ctx, root, ancestor, &fd, err);
+                if (r > 0) {
+                        char shown[4096];
+                        snprintf(shown, sizeof(shown), "%s%s",
+                                 crdma_context_root_path(ctx, CRDMA_ROOT_CGROUP), ancestor);
+                        u->fds[u->n++] = fd;
+                        if (crdma_strv_push(&u->where, shown) < 0)
+                                r = crdma_fail_oom(err);
+                }
         }
+        if (r < 0) {
+                /* Leave the ancestors as they were, and report the first error. */
+                crdma_cgroup_subtree_undo(u, NULL);
+                crdma_cgroup_subtree_undo_free(u);
+                return r;
+        }
+        if (undo)
+                *undo = u;
+        else
+                crdma_cgroup_subtree_undo_free(u);
         return 0;
 }
 
@@ -206,7 +282,8 @@ int crdma_cgroup_rdma_max_set(struct crdma_context *ctx, int dirfd, const char *
                         crdma_cgroup_rdma_undo_free(u);
                         return crdma_fail_oom(err);
                 }
-                r = crdma_cgroup_write(dirfd, "rdma.max", lines[i]);
+                r = CRDMA_FAULT(ctx, "rdma.max") ? -errno
+                                                 : crdma_cgroup_write(dirfd, "rdma.max", lines[i]);
                 if (r < 0) {
                         /* Undo the lines written so far, not this one. */
                         free(u->lines.v[--u->lines.n]);

@@ -28,8 +28,13 @@ int crdma_cgroup_open(struct crdma_context *ctx, const char *sub, const char *pa
                       struct crdma_error **err);
 
 /* v2: put "+rdma" in cgroup.subtree_control of every ancestor of `path`
- * that lacks it (crun never does; runc does). */
-int crdma_cgroup_enable_rdma(struct crdma_context *ctx, const char *path, struct crdma_error **err);
+ * that lacks it (crun never does; runc does).  All or nothing; *undo (may
+ * be NULL) takes back what this call enabled. */
+struct crdma_subtree_undo;
+int crdma_cgroup_enable_rdma(struct crdma_context *ctx, const char *path,
+                             struct crdma_subtree_undo **undo, struct crdma_error **err);
+int crdma_cgroup_subtree_undo(struct crdma_subtree_undo *undo, struct crdma_error **err);
+void crdma_cgroup_subtree_undo_free(struct crdma_subtree_undo *undo);
 
 struct crdma_rdma_undo;
 /* Write each "<dev> hca_handle=.. hca_object=.." line to rdma.max of the

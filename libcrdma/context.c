@@ -53,6 +53,13 @@ int crdma_context_new(struct crdma_context **out, struct crdma_error **err)
                 crdma_context_free(ctx);
                 return crdma_fail_oom(err);
         }
+#ifdef CRDMA_FAULT_INJECTION
+        int r = crdma_fault_from_env(ctx, err);
+        if (r < 0) {
+                crdma_context_free(ctx);
+                return r;
+        }
+#endif
         *out = ctx;
         return 0;
 }

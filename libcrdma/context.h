@@ -3,6 +3,7 @@
 #define CRDMA_CONTEXT_H
 
 #include "crdma.h"
+#include "fault.h"
 #include "netlink.h"
 
 #define CRDMA_ROOT_COUNT 4
@@ -23,6 +24,9 @@ struct crdma_context {
         /* RDMA netlink; NULL means "not available" (e.g. a fake sysfs root). */
         const struct crdma_netlink_ops *nl_ops;
         void *nl_data;
+#ifdef CRDMA_FAULT_INJECTION
+        struct crdma_fault fault; /* test builds only (fault.h) */
+#endif
 };
 
 /* The directory fd of a root, opened on first use. */

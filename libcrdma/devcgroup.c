@@ -40,6 +40,7 @@
 #include "context.h"
 #include "devcgroup.h"
 #include "error.h"
+#include "fault.h"
 #include "util.h"
 
 /* ------------------------------------------------------------ instructions */
@@ -481,11 +482,13 @@ static uint32_t prog_id_of(int fd)
         return bpf_obj_get_info_by_fd(fd, &info, &len) < 0 ? 0 : info.id;
 }
 
-static int prog_load(const struct crdma_context *ctx, const char *cg, const struct bpf_insn *insns,
+static int prog_load(struct crdma_context *ctx, const char *cg, const struct bpf_insn *insns,
                      size_t n, struct crdma_error **err)
 {
-        int fd = bpf_result(bpf_prog_load(BPF_PROG_TYPE_CGROUP_DEVICE, CRDMA_DEVCG_PROG_NAME,
-                                          "GPL", insns, n, NULL));
+        int fd = CRDMA_FAULT(ctx, "bpf-load")
+                         ? -errno
+                         : bpf_result(bpf_prog_load(BPF_PROG_TYPE_CGROUP_DEVICE,
+                                                    CRDMA_DEVCG_PROG_NAME, "GPL", insns, n, NULL));
         if (fd >= 0)
                 return fd;
         int e = -fd;
@@ -744,7 +747,9 @@ static int v2_apply_once(struct crdma_context *ctx, int cgroup_fd, const char *c
                 struct v2_prog *p = &progs[i];
                 if (p->new_fd < 0)
                         continue;
-                r = attach_replace(cgroup_fd, p->new_fd, p->orig_fd, flags);
+                r = CRDMA_FAULT(ctx, "bpf-replace")
+                            ? -errno
+                            : attach_replace(cgroup_fd, p->new_fd, p->orig_fd, flags);
                 if (r < 0) {
                         /* Put back what this pass already swapped. */
                         struct crdma_error *rb_err = NULL;
@@ -913,12 +918,16 @@ static void access_text(unsigned bits, char buf[4])
         buf[k] = '\0';
 }
 
-/* One rule per write(), as the kernel wants it. */
-static int v1_write_rule(int fd, const struct crdma_devcg_rule *r, unsigned bits, char line[48])
+/* One rule per write(), as the kernel wants it.  `injected`: an errno the
+ * write fails with (fault injection), after `line` is filled in. */
+static int v1_write_rule(int fd, const struct crdma_devcg_rule *r, unsigned bits, char line[48],
+                         int injected)
 {
         char acc[4];
         access_text(bits, acc);
         int len = snprintf(line, 48, "%c %u:%u %s", r->type, r->major, r->minor, acc);
+        if (injected)
+                return -injected;
         char buf[50];
         memcpy(buf, line, (size_t) len);
         buf[len] = '\n';
@@ -946,7 +955,7 @@ static int v1_undo(struct crdma_devcg_undo *u, struct crdma_error **err)
         size_t m = 0;
         for (size_t i = 0; i < u->n_changes; i++) {
                 char line[48];
-                int r = v1_write_rule(fd, &u->changes[i].rule, u->changes[i].missing, line);
+                int r = v1_write_rule(fd, &u->changes[i].rule, u->changes[i].missing, line, 0);
                 if (r < 0) {
                         if (ret == 0)
                                 ret = fail_sys(err, r, "; the hook needs CAP_SYS_ADMIN",
@@ -1035,7 +1044,8 @@ int crdma_devcg_v1_allow(struct crdma_context *ctx, int devices_cgroup_fd,
                 u->changes = TAKE_PTR(changes);
                 for (size_t i = 0; i < n_changes; i++) {
                         char line[48];
-                        r = v1_write_rule(fd, &u->changes[i].rule, ACC_RW, line);
+                        int injected = CRDMA_FAULT(ctx, "devices.allow") ? errno : 0;
+                        r = v1_write_rule(fd, &u->changes[i].rule, ACC_RW, line, injected);
                         if (r < 0) {
                                 /* Take back the ones already written. */
                                 struct crdma_error *rb_err = NULL;

@@ -26,6 +26,7 @@
 #include "context.h"
 #include "devnodes.h"
 #include "error.h"
+#include "fault.h"
 
 #define RESOLVE_SAFE (RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
@@ -70,17 +71,43 @@ static const char *node_name(const char *path)
         return slash ? slash + 1 : path;
 }
 
+/* "<what>: <strerror>[; <hint>]" into the report: the parent passes it on as it is. */
+static int child_vfail(struct child_report *rep, int errnum, const char *hint, const char *fmt,
+                       va_list ap) __attribute__((format(printf, 4, 0)));
+static int child_vfail(struct child_report *rep, int errnum, const char *hint, const char *fmt,
+                       va_list ap)
+{
+        rep->errnum = errnum;
+        int o = vsnprintf(rep->message, sizeof(rep->message), fmt, ap);
+        if (o >= 0 && (size_t) o < sizeof(rep->message)) {
+                char buf[128];
+                snprintf(rep->message + o, sizeof(rep->message) - (size_t) o, ": %s%s%s",
+                         strerror_r(errnum, buf, sizeof(buf)), hint ? "; " : "", hint ? hint : "");
+        }
+        return -errnum;
+}
+
 static int child_fail(struct child_report *rep, int errnum, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
-
 static int child_fail(struct child_report *rep, int errnum, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
-        rep->errnum = errnum;
-        vsnprintf(rep->message, sizeof(rep->message), fmt, ap);
+        int r = child_vfail(rep, errnum, NULL, fmt, ap);
         va_end(ap);
-        return -errnum;
+        return r;
+}
+
+static int child_fail_hint(struct child_report *rep, int errnum, const char *hint,
+                           const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int child_fail_hint(struct child_report *rep, int errnum, const char *hint,
+                           const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = child_vfail(rep, errnum, hint, fmt, ap);
+        va_end(ap);
+        return r;
 }
 
 /* /dev/infiniband of the rootfs as a verified directory fd; *created tells
@@ -123,8 +150,9 @@ static int open_infiniband(int mntns_fd, const char *rootfs, bool create, bool *
         return ib;
 }
 
-static void child_create(int mntns_fd, const char *rootfs, const struct crdma_plan_node *nodes,
-                         size_t n, uid_t uid, gid_t gid, int out)
+static void child_create(struct crdma_context *ctx, int mntns_fd, const char *rootfs,
+                         const struct crdma_plan_node *nodes, size_t n, uid_t uid, gid_t gid,
+                         int out)
 {
         struct child_report rep = { 0 };
         unsigned char made[n ? n : 1];
@@ -133,29 +161,39 @@ static void child_create(int mntns_fd, const char *rootfs, const struct crdma_pl
         /* Exact modes: no umask in between. */
         umask(0);
         int ib = open_infiniband(mntns_fd, rootfs, true, &dir_created, &rep);
-        if (ib >= 0 && dir_created && fchownat(ib, "", uid, gid, AT_EMPTY_PATH) < 0)
-                child_fail(&rep, errno, "rootfs %s/dev/infiniband: cannot set the owner", rootfs);
+        if (ib >= 0 && dir_created &&
+            (CRDMA_FAULT(ctx, "chown") || fchownat(ib, "", uid, gid, AT_EMPTY_PATH) < 0))
+                child_fail(&rep, errno, "rootfs %s/dev/infiniband: setting its owner to %u:%u "
+                           "failed", rootfs, (unsigned) uid, (unsigned) gid);
         for (size_t i = 0; ib >= 0 && i < n && rep.errnum == 0; i++) {
                 const char *name = node_name(nodes[i].path);
                 dev_t want = makedev(nodes[i].major, nodes[i].minor);
                 struct stat st;
-                if (mknodat(ib, name, S_IFCHR | nodes[i].mode, want) == 0) {
+                if (!CRDMA_FAULT(ctx, "mknod") &&
+                    mknodat(ib, name, S_IFCHR | nodes[i].mode, want) == 0) {
                         made[i] = 1;
-                        if (fchownat(ib, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
-                                child_fail(&rep, errno, "rootfs %s/dev/infiniband/%s: cannot set "
-                                           "the owner", rootfs, name);
+                        if (CRDMA_FAULT(ctx, "chown") ||
+                            fchownat(ib, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
+                                child_fail(&rep, errno, "rootfs %s/dev/infiniband/%s: setting "
+                                           "the owner of the device node to %u:%u (the "
+                                           "container's root) failed", rootfs, name,
+                                           (unsigned) uid, (unsigned) gid);
                                 break;
                         }
                 } else if (errno != EEXIST) {
-                        child_fail(&rep, errno, "rootfs %s/dev/infiniband/%s: cannot create the "
-                                   "device node", rootfs, name);
+                        int e = errno;
+                        child_fail_hint(&rep, e, e == EPERM ? "the hook needs CAP_MKNOD" : NULL,
+                                        "rootfs %s/dev/infiniband/%s: creating the device node "
+                                        "(%c %u:%u) in the container failed", rootfs, name,
+                                        nodes[i].type, nodes[i].major, nodes[i].minor);
                         break;
                 }
                 /* Made by us or already there: it must be this char device. */
                 if (fstatat(ib, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode) ||
                     st.st_rdev != want) {
-                        child_fail(&rep, EEXIST, "rootfs %s/dev/infiniband/%s: exists and is not the "
-                                   "expected char device; remove it from the image", rootfs, name);
+                        child_fail_hint(&rep, EEXIST, "remove it from the image",
+                                        "rootfs %s/dev/infiniband/%s: exists and is not the "
+                                        "expected char device", rootfs, name);
                         break;
                 }
         }
@@ -200,7 +238,9 @@ static void child_remove(int mntns_fd, const char *rootfs, const struct crdma_st
 
 /* Run `fn` in a child; read its report (and `extra` bytes after it). */
 struct child_job {
-        void (*create)(int, const char *, const struct crdma_plan_node *, size_t, uid_t, gid_t, int);
+        void (*create)(struct crdma_context *, int, const char *, const struct crdma_plan_node *,
+                       size_t, uid_t, gid_t, int);
+        struct crdma_context *ctx;
         const struct crdma_plan_node *nodes;
         size_t n;
         uid_t uid;
@@ -226,7 +266,8 @@ static int run_child(int mntns_fd, const char *rootfs, const struct child_job *j
         if (child == 0) {
                 close(fds[0]);
                 if (job->create)
-                        job->create(mntns_fd, rootfs, job->nodes, job->n, job->uid, job->gid, fds[1]);
+                        job->create(job->ctx, mntns_fd, rootfs, job->nodes, job->n, job->uid,
+                                    job->gid, fds[1]);
                 else
                         child_remove(mntns_fd, rootfs, job->remove, job->remove_dir, fds[1]);
                 _exit(2);
@@ -283,7 +324,8 @@ int crdma_devnodes_create(struct crdma_context *ctx, pid_t pid, const char *root
                 return crdma_fail_oom(err);
         }
         struct child_report rep;
-        struct child_job job = { .create = child_create, .nodes = nodes, .n = n, .uid = uid, .gid = gid };
+        struct child_job job = { .create = child_create, .ctx = ctx, .nodes = nodes, .n = n,
+                                 .uid = uid, .gid = gid };
         int r = run_child(u->mntns_fd, rootfs, &job, &rep, made, n ? n : 1, err);
         if (r < 0) {
                 crdma_devnodes_undo_free(u);
@@ -294,7 +336,7 @@ int crdma_devnodes_create(struct crdma_context *ctx, pid_t pid, const char *root
                 if (made[i] && crdma_strv_push(&u->created, node_name(nodes[i].path)) < 0)
                         r = crdma_fail_oom(err);
         if (r >= 0 && rep.errnum)
-                r = crdma_fail_errno(err, rep.errnum, "%s", rep.message);
+                r = crdma_fail(err, rep.errnum, "%s", rep.message);
         if (r < 0) {
                 crdma_devnodes_undo(u, NULL);
                 crdma_devnodes_undo_free(u);
@@ -315,6 +357,6 @@ int crdma_devnodes_undo(struct crdma_devnodes_undo *undo, struct crdma_error **e
         struct child_job job = { .remove = &undo->created, .remove_dir = undo->dir_created };
         int r = run_child(undo->mntns_fd, undo->rootfs, &job, &rep, NULL, 0, err);
         if (r >= 0 && rep.errnum)
-                r = crdma_fail_errno(err, rep.errnum, "%s", rep.message);
+                r = crdma_fail(err, rep.errnum, "%s", rep.message);
         return r;
 }

@@ -31,6 +31,7 @@
 #include "cleanup.h"
 #include "context.h"
 #include "error.h"
+#include "fault.h"
 #include "netlink.h"
 #include "netns.h"
 #include "util.h"
@@ -249,7 +250,9 @@ int crdma_netns_move(struct crdma_context *ctx, const char *name, int netns_fd,
                 return crdma_fail_errno(err, errno, "%s", what);
 
         char ack[256] = "";
-        r = crdma_nl_move_device(ctx, -EBADF, dev->index, netns_fd, ack, sizeof(ack));
+        r = CRDMA_FAULT(ctx, "netns-move")
+                    ? -errno
+                    : crdma_nl_move_device(ctx, -EBADF, dev->index, netns_fd, ack, sizeof(ack));
         if (r < 0) {
                 close(u->netns_fd);
                 return move_failed(ctx, name, r, ack, err);
@@ -305,7 +308,10 @@ static int move_back(struct crdma_context *ctx, int netns_fd, const char *const 
                         continue;
                 }
                 char ack[256] = "";
-                r = crdma_nl_move_device(ctx, netns_fd, dev->index, init, ack, sizeof(ack));
+                r = CRDMA_FAULT(ctx, "netns-return")
+                            ? -errno
+                            : crdma_nl_move_device(ctx, netns_fd, dev->index, init, ack,
+                                                   sizeof(ack));
                 if (r < 0) {
                         if (first == 0)
                                 first = crdma_fail_errno(err, r, "device %s: moving it back to "

@@ -4,15 +4,26 @@
  * the rlimit is the portable way to let RDMA pin memory. */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "context.h"
 #include "error.h"
+#include "fault.h"
 #include "rlimit.h"
 
 static rlim_t to_rlim(uint64_t bytes)
 {
         return bytes == CRDMA_UNLIMITED || bytes >= (uint64_t) RLIM_INFINITY ? RLIM_INFINITY
                                                                            : (rlim_t) bytes;
+}
+
+static void limit_text(rlim_t v, char *buf, size_t len)
+{
+        if (v == RLIM_INFINITY)
+                snprintf(buf, len, "unlimited");
+        else
+                snprintf(buf, len, "%" PRIu64 " bytes", (uint64_t) v);
 }
 
 int crdma_memlock_raise(struct crdma_context *ctx, pid_t pid, uint64_t bytes,
@@ -36,9 +47,16 @@ int crdma_memlock_raise(struct crdma_context *ctx, pid_t pid, uint64_t bytes,
                           (int) pid, bytes);
                 return 0;
         }
-        if (prlimit(pid, RLIMIT_MEMLOCK, &raised, NULL) < 0)
-                return crdma_fail_errno(err, errno, "process %d: raising RLIMIT_MEMLOCK failed "
-                                        "(the hook needs CAP_SYS_RESOURCE)", (int) pid);
+        if (CRDMA_FAULT(ctx, "prlimit") || prlimit(pid, RLIMIT_MEMLOCK, &raised, NULL) < 0) {
+                int e = errno;
+                char soft[48], hard[48], buf[128];
+                limit_text(raised.rlim_cur, soft, sizeof(soft));
+                limit_text(raised.rlim_max, hard, sizeof(hard));
+                return crdma_fail(err, e, "process %d: raising RLIMIT_MEMLOCK of the container "
+                                  "to %s (hard %s) failed: %s%s", (int) pid, soft, hard,
+                                  strerror_r(e, buf, sizeof(buf)),
+                                  e == EPERM ? "; the hook needs CAP_SYS_RESOURCE" : "");
+        }
         undo->changed = true;
         return 0;
 }

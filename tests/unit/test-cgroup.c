@@ -114,7 +114,7 @@ static void test_v2_target_and_rdma(void **state)
         assert_true(t.rdma_available);
 
         /* +rdma where missing (the root), not where present, not in the leaf. */
-        assert_int_equal(crdma_cgroup_enable_rdma(ctx, t.path, NULL), 0);
+        assert_int_equal(crdma_cgroup_enable_rdma(ctx, t.path, NULL, NULL), 0);
         assert_string_equal(get("cgroup.subtree_control"), "+rdma"); /* a plain file: our write */
         assert_string_equal(get("libpod_parent/cgroup.subtree_control"), "rdma memory\n");
         assert_string_equal(get("libpod_parent/libpod-abc/cgroup.subtree_control"), "");
