@@ -4,7 +4,8 @@
  * libseccomp knows it on at least one of the profile's architectures
  * (runtimes skip a name an architecture lacks).  A rule that already allows
  * a syscall unconditionally is enough; one that gives it another action
- * unconditionally is refused: libseccomp would reject the two together. */
+ * unconditionally is refused: libseccomp (2.5.4) keeps the first of two such
+ * rules and drops the later allow without an error, so it would not apply. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -62,11 +63,13 @@ static bool args_arg0_eq(yajl_val args, long long value)
                YAJL_IS_STRING(*op) && strcmp((*op)->u.string, "SCMP_CMP_EQ") == 0;
 }
 
-/* 1 when some listed architecture has it (the native one when none is). */
+/* 1 when some listed architecture has it (the native one when none is).
+ * Every one is checked: an unknown one is refused wherever it is listed. */
 static int known(struct oci_edit *e, yajl_val arches, const char *name, struct crdma_error **err)
 {
         if (!arches || arches->u.array.len == 0)
                 return crdma_syscall_resolve(name) >= 0;
+        int found = 0;
         for (size_t i = 0; i < arches->u.array.len; i++) {
                 const char *arch = arches->u.array.values[i]->u.string;
                 int r = crdma_syscall_known_on(name, arch);
@@ -75,10 +78,9 @@ static int known(struct oci_edit *e, yajl_val arches, const char *name, struct c
                                             "%s: linux.seccomp.architectures[%zu] \"%s\" is no "
                                             "architecture libseccomp knows; fix the profile",
                                             e->origin, i, arch);
-                if (r > 0)
-                        return 1;
+                found |= r > 0;
         }
-        return 0;
+        return found;
 }
 
 int oci_edit_check_seccomp(struct oci_edit *e, struct crdma_error **err)
