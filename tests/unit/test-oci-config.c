@@ -15,6 +15,7 @@
 #include "config.h"
 #include "error.h"
 #include "plan.h"
+#include "syscalls.h"
 #include "util.h"
 
 #define OCI_DATA CRDMA_TEST_DATA "/oci/"
@@ -537,6 +538,577 @@ static void test_apply_refusals(void **state)
         crdma_plan_free(plan);
 }
 
+/* ---- rdma limits, capabilities, seccomp, hook entries ------------------ */
+
+static const struct oci_edit_options crun_v2 = {
+        .runtime = CRDMA_RUNTIME_CRUN,
+        .cgroup2 = true,
+        .rdma_controller = true,
+        .hook_path = "/usr/bin/crdma-hook",
+};
+static const struct oci_edit_options crun_v1 = {
+        .runtime = CRDMA_RUNTIME_CRUN,
+        .cgroup2 = false,
+        .rdma_controller = true,
+        .hook_path = "/usr/bin/crdma-hook",
+};
+static const struct oci_edit_options auto_v2 = {
+        .runtime = CRDMA_RUNTIME_AUTO,
+        .cgroup2 = true,
+        .rdma_controller = true,
+        .hook_path = "/usr/bin/crdma-hook",
+};
+
+/* The createRuntime entry crdma writes for /usr/bin/crdma-hook. */
+#define HOOK_ENTRY(stage)                                                                         \
+        "{\"path\":\"/usr/bin/crdma-hook\",\"args\":[\"crdma-hook\",\"" stage "\"],\"env\":["     \
+        "\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"]}"
+
+/* How often `needle` occurs in `hay`. */
+static size_t count(const char *hay, const char *needle)
+{
+        size_t n = 0;
+        for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+                n++;
+        return n;
+}
+
+static void assert_has(const char *out, const char *needle)
+{
+        if (!strstr(out, needle))
+                fail_msg("output lacks %s:\n%s", needle, out);
+}
+
+static void assert_lacks(const char *out, const char *needle)
+{
+        if (strstr(out, needle))
+                fail_msg("output has %s:\n%s", needle, out);
+}
+
+static void test_rdma_runc(void **state)
+{
+        struct fixture *f = *state;
+        const char *ann[] = { "io.crdma.devices=rxe0", "io.crdma.hca-handles=4",
+                              "io.crdma.hca-objects=100", NULL };
+        struct crdma_plan *plan = make_plan(f, "{\"version\":1}", ann);
+
+        /* Nothing there: the plan's limits, and nothing for crun. */
+        const char *in = "{\"process\":{}}";
+        char *out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_has(out, "\"resources\":{\"devices\":[");
+        assert_has(out, "],\"rdma\":{\"rxe0\":{\"hcaHandles\":4,\"hcaObjects\":100}}}}");
+        assert_lacks(out, "unified");
+        assert_lacks(out, "hooks");
+        free(out);
+
+        /* A stricter value there stays, a looser one is lowered in place;
+         * other devices and keys are left alone. */
+        in = "{\"process\":{},\"linux\":{\"resources\":{\"rdma\":{\"mlx5_0\":{\"hcaHandles\":99},"
+             "\"rxe0\":{\"hcaObjects\":1000,\"x\":true,\"hcaHandles\":2}}}}}";
+        out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_has(out, "\"rdma\":{\"mlx5_0\":{\"hcaHandles\":99},"
+                        "\"rxe0\":{\"hcaObjects\":100,\"x\":true,\"hcaHandles\":2}}");
+        free(out);
+        /* Equal: kept as written. */
+        in = "{\"process\":{},\"linux\":{\"resources\":{\"rdma\":{\"rxe0\":{\"hcaHandles\":4,"
+             "\"hcaObjects\":100}}}}}";
+        out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_has(out, "\"rdma\":{\"rxe0\":{\"hcaHandles\":4,\"hcaObjects\":100}}");
+        assert_int_equal(count(out, "hcaHandles"), 1);
+        free(out);
+        crdma_plan_free(plan);
+
+        /* "max" is no limit: the field is not written, and one there stays. */
+        const char *ann_max[] = { "io.crdma.devices=rxe0,rxe1", "io.crdma.hca-handles=max",
+                                  "io.crdma.hca-objects=100", NULL };
+        plan = make_plan(f, "{\"version\":1,\"limits\":{\"hcaHandles\":\"max\"}}", ann_max);
+        in = "{\"process\":{},\"linux\":{\"resources\":{\"rdma\":{\"rxe1\":{\"hcaHandles\":7}}}}}";
+        out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_has(out, "\"rdma\":{\"rxe1\":{\"hcaHandles\":7,\"hcaObjects\":100},"
+                        "\"rxe0\":{\"hcaObjects\":100}}");
+        free(out);
+        crdma_plan_free(plan);
+
+        /* Malformed limits are refused, naming the field. */
+        plan = make_plan(f, "{\"version\":1}", ann);
+        struct {
+                const char *json, *message;
+        } wrong[] = {
+                { "{\"process\":{},\"linux\":{\"resources\":{\"rdma\":[]}}}",
+                  "config.json: \"linux.resources.rdma\" is not a JSON object" },
+                { "{\"process\":{},\"linux\":{\"resources\":{\"rdma\":{\"rxe0\":4}}}}",
+                  "config.json: \"linux.resources.rdma.rxe0\" is not a JSON object" },
+                { "{\"process\":{},\"linux\":{\"resources\":{\"rdma\":{\"rxe0\":{\"hcaHandles\":\"4\"}}}}}",
+                  "config.json: \"linux.resources.rdma.rxe0.hcaHandles\" is not a number" },
+                { "{\"process\":{},\"linux\":{\"resources\":{\"rdma\":{\"rxe0\":{\"hcaObjects\":-1}}}}}",
+                  "config.json: \"linux.resources.rdma.rxe0.hcaObjects\" is -1, not an integer "
+                  "from 0 to 4294967295" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(wrong); i++)
+                apply_refused_with(plan, &runc_v2, wrong[i].json, EINVAL, wrong[i].message);
+        crdma_plan_free(plan);
+}
+
+static void test_rdma_crun(void **state)
+{
+        struct fixture *f = *state;
+        const char *ann[] = { "io.crdma.devices=rxe1", "io.crdma.hca-handles=4", NULL };
+        struct crdma_plan *plan = make_plan(f, "{\"version\":1}", ann);
+
+        /* cgroup v2, one device: crun's unified rdma.max, no runc field, no hook. */
+        const char *in = "{\"process\":{},\"linux\":{\"resources\":{\"unified\":{\"memory.high\":\"1G\"}}}}";
+        char *out = apply_with(in, strlen(in), plan, &crun_v2, false);
+        assert_has(out, "\"unified\":{\"memory.high\":\"1G\",\"rdma.max\":\"rxe1 hca_handle=4 "
+                        "hca_object=65536\"}");
+        assert_lacks(out, "\"rdma\":");
+        assert_lacks(out, "hooks");
+        free(out);
+        /* The same line there: kept, once. */
+        in = "{\"process\":{},\"linux\":{\"resources\":{\"unified\":{\"rdma.max\":\"rxe1 hca_handle=4 "
+             "hca_object=65536\"}}}}";
+        out = apply_with(in, strlen(in), plan, &crun_v2, false);
+        assert_int_equal(count(out, "rdma.max"), 1);
+        free(out);
+        /* Another one: refused, nothing changed. */
+        apply_refused_with(plan, &crun_v2,
+                           "{\"process\":{},\"linux\":{\"resources\":{\"unified\":{\"rdma.max\":"
+                           "\"rxe1 hca_handle=8 hca_object=65536\"}}}}",
+                           EEXIST,
+                           "config.json: linux.resources.unified[\"rdma.max\"] is already \"rxe1 "
+                           "hca_handle=8 hca_object=65536\", not the \"rxe1 hca_handle=4 "
+                           "hca_object=65536\" the request asks for; remove it and put the limits "
+                           "in the io.crdma annotations");
+        apply_refused_with(plan, &crun_v2,
+                           "{\"process\":{},\"linux\":{\"resources\":{\"unified\":{\"rdma.max\":1}}}}",
+                           EINVAL,
+                           "config.json: \"linux.resources.unified[\"rdma.max\"]\" is not a string");
+
+        /* cgroup v1: crun writes no rdma limit, the createRuntime hook does. */
+        in = "{\"process\":{}}";
+        out = apply_with(in, strlen(in), plan, &crun_v1, false);
+        assert_has(out, "\"hooks\":{\"createRuntime\":[" HOOK_ENTRY("createRuntime") "]}}");
+        assert_lacks(out, "rdma.max");
+        assert_lacks(out, "\"rdma\":");
+        assert_lacks(out, "poststop");
+        free(out);
+
+        /* auto: runc's field and the hook, for whichever runtime comes. */
+        out = apply_with(in, strlen(in), plan, &auto_v2, false);
+        assert_has(out, "\"rdma\":{\"rxe1\":{\"hcaHandles\":4,\"hcaObjects\":65536}}");
+        assert_has(out, "\"hooks\":{\"createRuntime\":[" HOOK_ENTRY("createRuntime") "]}}");
+        assert_lacks(out, "rdma.max");
+        free(out);
+        crdma_plan_free(plan);
+
+        /* Two devices: rdma.max takes one per write, so the hook does it. */
+        const char *ann2[] = { "io.crdma.devices=rxe0,rxe1", NULL };
+        plan = make_plan(f, "{\"version\":1}", ann2);
+        out = apply_with(in, strlen(in), plan, &crun_v2, false);
+        assert_has(out, "\"hooks\":{\"createRuntime\":[" HOOK_ENTRY("createRuntime") "]}}");
+        assert_lacks(out, "unified");
+        assert_lacks(out, "\"rdma\":");
+        free(out);
+        crdma_plan_free(plan);
+}
+
+static void test_rdma_no_controller(void **state)
+{
+        struct fixture *f = *state;
+        const char *ann[] = { "io.crdma.devices=rxe0", NULL };
+        struct oci_edit_options opts[] = { runc_v2, crun_v2, crun_v1, auto_v2 };
+        const char *in = "{\"process\":{}}";
+
+        /* Limits the kernel cannot enforce: refused, for every runtime. */
+        struct crdma_plan *plan = make_plan(f, "{\"version\":1}", ann);
+        for (size_t i = 0; i < ELEMENTSOF(opts); i++) {
+                opts[i].rdma_controller = false;
+                apply_refused_with(plan, &opts[i], in, EOPNOTSUPP,
+                                   "config.json: this kernel has no rdma cgroup controller "
+                                   "(CONFIG_CGROUP_RDMA) to enforce the request's hca limits; run "
+                                   "on a kernel that has it, or set the policy's \"limits\": "
+                                   "{\"enforce\": \"best-effort\"}");
+        }
+        crdma_plan_free(plan);
+
+        /* best-effort: the devices, and nothing rdma-related. */
+        plan = make_plan(f, "{\"version\":1,\"limits\":{\"enforce\":\"best-effort\"}}", ann);
+        for (size_t i = 0; i < ELEMENTSOF(opts); i++) {
+                char *out = apply_with(in, strlen(in), plan, &opts[i], false);
+                assert_has(out, "/dev/infiniband/uverbs0");
+                assert_lacks(out, "rdma\"");
+                assert_lacks(out, "rdma.max");
+                assert_lacks(out, "hooks");
+                free(out);
+        }
+        crdma_plan_free(plan);
+
+        /* No limit asked at all ("max" both): nothing rdma-related, even
+         * with the controller there, for every runtime. */
+        plan = make_plan(f, NO_LIMITS, ann);
+        for (size_t i = 0; i < ELEMENTSOF(opts); i++) {
+                opts[i].rdma_controller = true;
+                char *out = apply_with(in, strlen(in), plan, &opts[i], false);
+                assert_has(out, "/dev/infiniband/uverbs0");
+                assert_lacks(out, "rdma\"");
+                assert_lacks(out, "rdma.max");
+                assert_lacks(out, "hooks");
+                free(out);
+        }
+        crdma_plan_free(plan);
+}
+
+#define ALLOW_RAW                                                                          \
+        "{\"version\":1,\"defaults\":{\"hcaHandles\":\"max\",\"hcaObjects\":\"max\"},"   \
+        "\"limits\":{\"hcaHandles\":\"max\",\"hcaObjects\":\"max\"},\"allow\":{\"netRaw\":true}}"
+
+static void test_capabilities(void **state)
+{
+        struct fixture *f = *state;
+        const char *ann[] = { "io.crdma.devices=rxe0", "io.crdma.raw=true", NULL };
+        struct crdma_plan *plan = make_plan(f, ALLOW_RAW, ann);
+
+        /* Bounding, permitted and effective get it; inheritable and ambient
+         * do not; a set that has it already is left as it is. */
+        const char *in = "{\"process\":{\"capabilities\":{\"bounding\":[\"CAP_CHOWN\"],"
+                         "\"effective\":[\"CAP_NET_RAW\",\"CAP_CHOWN\"],\"inheritable\":[\"CAP_CHOWN\"],"
+                         "\"permitted\":[\"CAP_CHOWN\"],\"ambient\":[]}}}";
+        char *out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_has(out, "{\"process\":{\"capabilities\":{\"bounding\":[\"CAP_CHOWN\",\"CAP_NET_RAW\"],"
+                        "\"effective\":[\"CAP_NET_RAW\",\"CAP_CHOWN\"],\"inheritable\":[\"CAP_CHOWN\"],"
+                        "\"permitted\":[\"CAP_CHOWN\",\"CAP_NET_RAW\"],\"ambient\":[]}");
+        assert_int_equal(count(out, "CAP_NET_RAW"), 3);
+        free(out);
+
+        /* No capabilities at all: made, with the three sets. */
+        in = "{\"process\":{\"args\":[\"sh\"]}}";
+        out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_has(out, "}],\"capabilities\":{\"bounding\":[\"CAP_NET_RAW\"],"
+                        "\"permitted\":[\"CAP_NET_RAW\"],\"effective\":[\"CAP_NET_RAW\"]}},\"linux\":");
+        assert_lacks(out, "ambient");
+        assert_lacks(out, "inheritable");
+        free(out);
+        /* null sets count as absent. */
+        in = "{\"process\":{\"capabilities\":{\"bounding\":null}}}";
+        out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_has(out, "{\"process\":{\"capabilities\":{\"bounding\":[\"CAP_NET_RAW\"],"
+                        "\"permitted\":[\"CAP_NET_RAW\"],\"effective\":[\"CAP_NET_RAW\"]}");
+        free(out);
+
+        struct {
+                const char *json, *message;
+        } wrong[] = {
+                { "{\"process\":{\"capabilities\":[]}}",
+                  "config.json: \"process.capabilities\" is not a JSON object" },
+                { "{\"process\":{\"capabilities\":{\"bounding\":\"CAP_NET_RAW\"}}}",
+                  "config.json: \"process.capabilities.bounding\" is not a JSON array" },
+                { "{\"process\":{\"capabilities\":{\"bounding\":[],\"permitted\":[\"CAP_CHOWN\",12]}}}",
+                  "config.json: \"process.capabilities.permitted[1]\" is not a string" },
+                { "{\"process\":{\"capabilities\":{\"effective\":[\"CAP_NET_RAW\"],\"effective\":[]}}}",
+                  "config.json: \"process.capabilities.effective\" is given 2 times; which one "
+                  "counts depends on the runtime" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(wrong); i++)
+                apply_refused_with(plan, &runc_v2, wrong[i].json, EINVAL, wrong[i].message);
+        crdma_plan_free(plan);
+
+        /* Without io.crdma.raw, capabilities are not touched, malformed or not. */
+        const char *ann_plain[] = { "io.crdma.devices=rxe0", NULL };
+        plan = make_plan(f, ALLOW_RAW, ann_plain);
+        in = "{\"process\":{\"capabilities\":{\"bounding\":\"x\"}}}";
+        out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_has(out, "{\"process\":{\"capabilities\":{\"bounding\":\"x\"}");
+        assert_lacks(out, "CAP_NET_RAW");
+        free(out);
+        crdma_plan_free(plan);
+}
+
+/* What the plan's syscalls add to a profile that allows none of them. */
+#define RDMA_ALLOW_REST                                                                           \
+        "\"madvise\",\"mlock\",\"mlock2\",\"munlock\",\"mlockall\",\"munlockall\",\"mbind\","  \
+        "\"set_mempolicy\",\"get_mempolicy\",\"process_vm_readv\",\"process_vm_writev\"]"
+#define NETLINK_RULE                                                                              \
+        "{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,"         \
+        "\"value\":16,\"op\":\"SCMP_CMP_EQ\"}]}"
+
+/* {"process":{},"linux":{"seccomp":{"defaultAction":DEF, ARCHES "syscalls":[RULES]}}} */
+static char *profile(const char *def, const char *arches, const char *rules)
+{
+        char *s = NULL;
+        if (asprintf(&s, "{\"process\":{},\"linux\":{\"seccomp\":{\"defaultAction\":\"%s\",%s"
+                     "\"syscalls\":[%s]}}}", def, arches, rules) < 0)
+                fail();
+        return s;
+}
+
+/* `out` has `in`'s linux.seccomp as it was (profile() puts it last). */
+static void assert_seccomp_kept(const char *in, const char *out)
+{
+        const char *a = strstr(in, "\"seccomp\""), *b = strstr(out, "\"seccomp\"");
+        size_t n = strlen(a) - 2; /* without the "}}" closing linux and the config */
+        if (!b || strncmp(a, b, n) != 0 || (b[n] != ',' && b[n] != '}'))
+                fail_msg("seccomp changed:\n%s\n%s", in, out);
+}
+
+static void test_seccomp(void **state)
+{
+        struct fixture *f = *state;
+        const char *ann[] = { "io.crdma.devices=rxe0", NULL };
+        struct crdma_plan *plan = make_plan(f, NO_LIMITS, ann);
+        /* The plan's list, which the expectations below spell out. */
+        const char *want[] = { "ioctl", "mmap", "munmap", "madvise", "mlock", "mlock2", "munlock",
+                               "mlockall", "munlockall", "mbind", "set_mempolicy", "get_mempolicy",
+                               "process_vm_readv", "process_vm_writev", "socket" };
+        assert_int_equal(crdma_plan_syscall_count(plan), ELEMENTSOF(want));
+        for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+                const char *name;
+                long long arg0;
+                assert_int_equal(crdma_plan_syscall(plan, i, &name, &arg0), 0);
+                assert_string_equal(name, want[i]);
+                assert_int_equal(arg0, strcmp(name, "socket") == 0 ? 16 : -1);
+        }
+
+        /* Deny by default: one allow rule with what is missing (ioctl and
+         * mmap are allowed already; a conditional mmap rule would not do),
+         * and socket for AF_NETLINK only. */
+        const char *arches = "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\"],";
+        char *in = profile("SCMP_ACT_ERRNO", arches,
+                           "{\"names\":[\"read\",\"ioctl\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+                           "{\"names\":[\"mmap\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[]},"
+                           "{\"names\":[\"munmap\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":1,"
+                           "\"value\":0,\"op\":\"SCMP_CMP_EQ\"}]},"
+                           "{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":0,"
+                           "\"value\":2,\"op\":\"SCMP_CMP_EQ\"}]}");
+        char *out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_has(out, "\"op\":\"SCMP_CMP_EQ\"}]},{\"names\":[\"munmap\"," RDMA_ALLOW_REST
+                        ",\"action\":\"SCMP_ACT_ALLOW\"}," NETLINK_RULE "]},\"devices\":[");
+        assert_int_equal(count(out, "\"ioctl\""), 1);
+        assert_int_equal(count(out, "\"mmap\""), 1);
+        free(out);
+        free(in);
+
+        /* Everything there already (socket's rule with other keys too):
+         * nothing added.  Any other deny-by-default action counts. */
+        in = profile("SCMP_ACT_KILL_PROCESS", "",
+                     "{\"names\":[\"ioctl\",\"mmap\",\"munmap\"," RDMA_ALLOW_REST
+                     ",\"action\":\"SCMP_ACT_ALLOW\"},{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_ALLOW\","
+                     "\"args\":[{\"index\":0,\"value\":16,\"valueTwo\":0,\"op\":\"SCMP_CMP_EQ\"}]}");
+        out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_seccomp_kept(in, out);
+        free(out);
+        free(in);
+        /* socket allowed for every family: enough. */
+        in = profile("SCMP_ACT_ERRNO", "", "{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_ALLOW\"}");
+        out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_lacks(out, "\"args\"");
+        assert_int_equal(count(out, "\"socket\""), 1);
+        free(out);
+        free(in);
+        /* No syscalls yet: made. */
+        in = strdup("{\"process\":{},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\"}}}");
+        out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_has(out, "\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":"
+                        "[\"ioctl\",\"mmap\",\"munmap\"," RDMA_ALLOW_REST ",\"action\":\"SCMP_ACT_ALLOW\"},"
+                        NETLINK_RULE "]}");
+        free(out);
+        free(in);
+
+        /* A conditional deny is no conflict: crdma's unconditional allow
+         * follows it (libseccomp then keeps the broader allow). */
+        in = profile("SCMP_ACT_ERRNO", arches,
+                     "{\"names\":[\"mbind\"],\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,"
+                     "\"value\":0,\"op\":\"SCMP_CMP_EQ\"}]}");
+        out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_has(out, "\"mbind\",");
+        assert_int_equal(count(out, "\"mbind\""), 2);
+        free(out);
+        free(in);
+
+        /* Profiles that allow by default: untouched. */
+        const char *allowing[] = { "SCMP_ACT_ALLOW", "SCMP_ACT_LOG" };
+        for (size_t i = 0; i < ELEMENTSOF(allowing); i++) {
+                in = profile(allowing[i], "", "{\"names\":[\"mbind\"],\"action\":\"SCMP_ACT_ERRNO\"}");
+                out = apply_with(in, strlen(in), plan, &runc_v2, false);
+                assert_seccomp_kept(in, out);
+                free(out);
+                free(in);
+        }
+        /* No seccomp: none made. */
+        in = strdup("{\"process\":{}}");
+        out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_lacks(out, "seccomp");
+        free(out);
+        free(in);
+
+        /* A syscall no listed architecture has is left out, as runtimes
+         * skip it: 32-bit ARM has mmap2 but no mmap (libseccomp knows it on
+         * no ARM kernel), and has all the others. */
+        assert_int_equal(crdma_syscall_known_on("mmap", "SCMP_ARCH_ARM"), 0);
+        assert_int_equal(crdma_syscall_known_on("mmap2", "SCMP_ARCH_ARM"), 1);
+        assert_int_equal(crdma_syscall_known_on("mmap", "SCMP_ARCH_AARCH64"), 1);
+        in = profile("SCMP_ACT_ERRNO", "\"architectures\":[\"SCMP_ARCH_ARM\"],", "");
+        out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_has(out, "\"syscalls\":[{\"names\":[\"ioctl\",\"munmap\"," RDMA_ALLOW_REST
+                        ",\"action\":\"SCMP_ACT_ALLOW\"}," NETLINK_RULE "]}");
+        assert_lacks(out, "\"mmap\"");
+        free(out);
+        free(in);
+        /* Listed with an architecture that has it: in. */
+        in = profile("SCMP_ACT_ERRNO", "\"architectures\":[\"SCMP_ARCH_ARM\",\"SCMP_ARCH_AARCH64\"],", "");
+        out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_has(out, "\"syscalls\":[{\"names\":[\"ioctl\",\"mmap\",");
+        free(out);
+        free(in);
+
+        struct {
+                const char *json;
+                int errnum;
+                const char *message;
+        } wrong[] = {
+                { "{\"process\":{},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\","
+                  "\"syscalls\":[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\"},"
+                  "{\"names\":[\"getpid\",\"mbind\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}]}}}",
+                  EEXIST,
+                  "config.json: linux.seccomp.syscalls[1] gives mbind the action SCMP_ACT_ERRNO, but "
+                  "RDMA stacks need it allowed; remove mbind from that rule" },
+                { "{\"process\":{},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\","
+                  "\"syscalls\":[{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_KILL\",\"args\":[]}]}}}",
+                  EEXIST,
+                  "config.json: linux.seccomp.syscalls[0] gives socket the action SCMP_ACT_KILL, but "
+                  "RDMA stacks need it allowed; remove socket from that rule" },
+                { "{\"process\":{},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\","
+                  "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_NOPE\"]}}}",
+                  EINVAL,
+                  "config.json: linux.seccomp.architectures[1] \"SCMP_ARCH_NOPE\" is no architecture "
+                  "libseccomp knows; fix the profile" },
+                { "{\"process\":{},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\","
+                  "\"architectures\":[\"x86_64\"]}}}",
+                  EINVAL,
+                  "config.json: linux.seccomp.architectures[0] \"x86_64\" is no architecture "
+                  "libseccomp knows; fix the profile" },
+                { "{\"process\":{},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\","
+                  "\"architectures\":[7]}}}",
+                  EINVAL, "config.json: \"linux.seccomp.architectures[0]\" is not a string" },
+                { "{\"process\":{},\"linux\":{\"seccomp\":{\"syscalls\":[]}}}",
+                  EINVAL, "config.json: linux.seccomp has no \"defaultAction\"" },
+                { "{\"process\":{},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\","
+                  "\"syscalls\":{}}}}",
+                  EINVAL, "config.json: \"linux.seccomp.syscalls\" is not a JSON array" },
+                { "{\"process\":{},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\","
+                  "\"syscalls\":[{\"names\":[\"read\"]}]}}}",
+                  EINVAL, "config.json: linux.seccomp.syscalls[0] has no \"action\"" },
+                { "{\"process\":{},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\","
+                  "\"syscalls\":[{\"names\":[\"read\",null],\"action\":\"SCMP_ACT_ALLOW\"}]}}}",
+                  EINVAL, "config.json: \"linux.seccomp.syscalls[0].names[1]\" is not a string" },
+                { "{\"process\":{},\"linux\":{\"seccomp\":{\"defaultAction\":\"SCMP_ACT_ERRNO\","
+                  "\"syscalls\":[\"read\"]}}}",
+                  EINVAL, "config.json: \"linux.seccomp.syscalls[0]\" is not a JSON object" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(wrong); i++)
+                apply_refused_with(plan, &runc_v2, wrong[i].json, wrong[i].errnum, wrong[i].message);
+        crdma_plan_free(plan);
+}
+
+static void test_hooks(void **state)
+{
+        struct fixture *f = *state;
+        const char *ann[] = { "io.crdma.devices=rxe0", "io.crdma.netns=exclusive", NULL };
+        struct crdma_plan *plan = make_plan(f, NO_LIMITS, ann);
+
+        /* Exclusive mode: the hook moves the devices (createRuntime) and
+         * returns them (poststop). */
+        const char *in = "{\"process\":{}}";
+        char *out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_has(out, ",\"hooks\":{\"createRuntime\":[" HOOK_ENTRY("createRuntime") "],"
+                        "\"poststop\":[" HOOK_ENTRY("poststop") "]}}");
+        free(out);
+        /* The policy file the edit used goes to the hook too. */
+        struct oci_edit_options opts = runc_v2;
+        opts.policy_path = "/etc/crdma/site.json";
+        out = apply_with(in, strlen(in), plan, &opts, false);
+        assert_has(out, "\"createRuntime\":[{\"path\":\"/usr/bin/crdma-hook\",\"args\":[\"crdma-hook\","
+                        "\"--policy\",\"/etc/crdma/site.json\",\"createRuntime\"],");
+        assert_has(out, "\"poststop\":[{\"path\":\"/usr/bin/crdma-hook\",\"args\":[\"crdma-hook\","
+                        "\"--policy\",\"/etc/crdma/site.json\",\"poststop\"],");
+        free(out);
+
+        /* Entries there already are not repeated: the same path, another
+         * crdma-hook with the stage in its args, a prestart one; other
+         * hooks are kept and crdma's goes after them. */
+        struct {
+                const char *hooks, *want;
+        } cases[] = {
+                { "{\"createRuntime\":[" HOOK_ENTRY("createRuntime") "]}",
+                  "{\"createRuntime\":[" HOOK_ENTRY("createRuntime") "],\"poststop\":["
+                  HOOK_ENTRY("poststop") "]}" },
+                { "{\"poststop\":[{\"path\":\"/opt/crdma/bin/crdma-hook\",\"args\":[\"x\",\"--debug\","
+                  "\"poststop\"]}],\"createRuntime\":[{\"path\":\"/usr/bin/other-hook\","
+                  "\"args\":[\"other-hook\",\"createRuntime\"]}]}",
+                  "{\"poststop\":[{\"path\":\"/opt/crdma/bin/crdma-hook\",\"args\":[\"x\",\"--debug\","
+                  "\"poststop\"]}],\"createRuntime\":[{\"path\":\"/usr/bin/other-hook\","
+                  "\"args\":[\"other-hook\",\"createRuntime\"]}," HOOK_ENTRY("createRuntime") "]}" },
+                { "{\"prestart\":[{\"path\":\"/usr/libexec/crdma-hook\",\"args\":[\"crdma-hook\","
+                  "\"prestart\"]}],\"poststop\":[" HOOK_ENTRY("poststop") "]}",
+                  "{\"prestart\":[{\"path\":\"/usr/libexec/crdma-hook\",\"args\":[\"crdma-hook\","
+                  "\"prestart\"]}],\"poststop\":[" HOOK_ENTRY("poststop") "]}" },
+                /* crdma-hook for another stage does not count. */
+                { "{\"createRuntime\":[" HOOK_ENTRY("poststop") "],\"poststop\":[]}",
+                  "{\"createRuntime\":[" HOOK_ENTRY("poststop") "," HOOK_ENTRY("createRuntime") "],"
+                  "\"poststop\":[" HOOK_ENTRY("poststop") "]}" },
+                /* A path merely ending in crdma-hook's name does not either. */
+                { "{\"createRuntime\":[{\"path\":\"/usr/bin/not-crdma-hook\",\"args\":[\"createRuntime\"]}]}",
+                  "{\"createRuntime\":[{\"path\":\"/usr/bin/not-crdma-hook\",\"args\":[\"createRuntime\"]},"
+                  HOOK_ENTRY("createRuntime") "],\"poststop\":[" HOOK_ENTRY("poststop") "]}" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char text[1024], want[1024];
+                snprintf(text, sizeof(text), "{\"process\":{},\"hooks\":%s}", cases[i].hooks);
+                snprintf(want, sizeof(want), "\"hooks\":%s,\"linux\":", cases[i].want);
+                out = apply_with(text, strlen(text), plan, &runc_v2, false);
+                assert_has(out, want);
+                free(out);
+        }
+
+        /* No hook to name: refused, saying why a hook is needed. */
+        opts = runc_v2;
+        opts.hook_path = NULL;
+        apply_refused_with(plan, &opts, in, EINVAL,
+                           "config.json: the request needs crdma-hook as a createRuntime hook "
+                           "(exclusive mode moves the devices into the container's network "
+                           "namespace, which needs its pid), and no hook path was given");
+        struct {
+                const char *json, *message;
+        } wrong[] = {
+                { "{\"process\":{},\"hooks\":[]}", "config.json: \"hooks\" is not a JSON object" },
+                { "{\"process\":{},\"hooks\":{\"createRuntime\":{}}}",
+                  "config.json: \"hooks.createRuntime\" is not a JSON array" },
+                { "{\"process\":{},\"hooks\":{\"prestart\":[\"/usr/bin/crdma-hook\"]}}",
+                  "config.json: \"hooks.prestart[0]\" is not a JSON object" },
+                { "{\"process\":{},\"hooks\":{\"poststop\":[{\"path\":1}]}}",
+                  "config.json: \"hooks.poststop[0].path\" is not a string" },
+                { "{\"process\":{},\"hooks\":{\"createRuntime\":[{\"path\":\"/x\",\"args\":[1]}]}}",
+                  "config.json: \"hooks.createRuntime[0].args[0]\" is not a string" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(wrong); i++)
+                apply_refused_with(plan, &runc_v2, wrong[i].json, EINVAL, wrong[i].message);
+        crdma_plan_free(plan);
+
+        /* crun on v1 needs the hook for its limits: the same refusal, its reason. */
+        const char *ann_lim[] = { "io.crdma.devices=rxe0", NULL };
+        plan = make_plan(f, "{\"version\":1}", ann_lim);
+        opts = crun_v1;
+        opts.hook_path = NULL;
+        apply_refused_with(plan, &opts, in, EINVAL,
+                           "config.json: the request needs crdma-hook as a createRuntime hook (crun "
+                           "applies no rdma limit on cgroup v1), and no hook path was given");
+        /* A shared-mode plan with runc's limits needs no hook, named or not. */
+        opts = runc_v2;
+        opts.hook_path = NULL;
+        out = apply_with(in, strlen(in), plan, &opts, false);
+        assert_lacks(out, "hooks");
+        free(out);
+        crdma_plan_free(plan);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -548,6 +1120,12 @@ int main(void)
                 cmocka_unit_test(test_apply_minimal),
                 cmocka_unit_test(test_apply_memlock),
                 cmocka_unit_test(test_apply_refusals),
+                cmocka_unit_test(test_rdma_runc),
+                cmocka_unit_test(test_rdma_crun),
+                cmocka_unit_test(test_rdma_no_controller),
+                cmocka_unit_test(test_capabilities),
+                cmocka_unit_test(test_seccomp),
+                cmocka_unit_test(test_hooks),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
