@@ -8,6 +8,7 @@
 
 #include "error.h"
 #include "plan.h"
+#include "seccomp-bpf.h"
 #include "syscalls.h"
 
 int crdma_syscall_resolve(const char *name)
@@ -39,6 +40,26 @@ int crdma_syscall_known_on(const char *name, const char *oci_arch)
         return nr != __NR_SCMP_ERROR && nr >= 0;
 }
 
+/* What the filter's program does with `s` (at its first argument): refused
+ * unless allow or `also_ok`.  libseccomp (2.5.4) answers 0 to an allow rule
+ * where an unconditional rule with another action is there, and keeps that
+ * one: only the program tells. */
+static int check_verdict(scmp_filter_ctx filter, const struct crdma_plan_syscall *s, int nr,
+                         uint32_t also_ok, struct crdma_error **err)
+{
+        uint32_t verdict = 0;
+        int r = crdma_seccomp_verdict(filter, nr, s->arg0 < 0 ? 0 : (uint64_t) s->arg0, &verdict);
+        if (r < 0)
+                return crdma_fail(err, -r, "seccomp filter: cannot run its program to check %s",
+                                  s->name);
+        if (verdict == SCMP_ACT_ALLOW || verdict == also_ok)
+                return 0;
+        return crdma_refuse(err, EEXIST,
+                            "seccomp filter: it already has a rule with another action for %s, "
+                            "which RDMA stacks need allowed; drop that rule",
+                            s->name);
+}
+
 int crdma_plan_apply_seccomp(const struct crdma_plan *plan, void *seccomp_filter,
                              struct crdma_error **err)
 {
@@ -53,6 +74,17 @@ int crdma_plan_apply_seccomp(const struct crdma_plan *plan, void *seccomp_filter
          * rules whose action is the default one. */
         if (def == SCMP_ACT_ALLOW || def == SCMP_ACT_LOG)
                 return 0;
+        /* The checks run the native architecture's part of the program. */
+        if (seccomp_arch_exist(filter, SCMP_ARCH_NATIVE) != 0)
+                return crdma_fail(err, EINVAL, "seccomp filter: it has no rules for the native "
+                                  "architecture, where crdma checks what its rules do");
+        /* First a conflict, before any change: a syscall meets a rule whose
+         * action is neither allow nor the default. */
+        for (size_t i = 0; i < plan->n_syscalls; i++) {
+                int nr = crdma_syscall_resolve(plan->syscalls[i].name);
+                if (nr >= 0 && (r = check_verdict(filter, &plan->syscalls[i], nr, def, err)) < 0)
+                        return r;
+        }
         for (size_t i = 0; i < plan->n_syscalls; i++) {
                 const struct crdma_plan_syscall *s = &plan->syscalls[i];
                 int nr = crdma_syscall_resolve(s->name);
@@ -70,6 +102,13 @@ int crdma_plan_apply_seccomp(const struct crdma_plan *plan, void *seccomp_filter
                 if (r < 0)
                         return crdma_fail(err, -r, "seccomp filter: cannot add an allow rule for %s",
                                           s->name);
+        }
+        /* Then that every one is allowed now. */
+        for (size_t i = 0; i < plan->n_syscalls; i++) {
+                int nr = crdma_syscall_resolve(plan->syscalls[i].name);
+                if (nr >= 0 && (r = check_verdict(filter, &plan->syscalls[i], nr, SCMP_ACT_ALLOW,
+                                                  err)) < 0)
+                        return r;
         }
         return 0;
 }
