@@ -22,6 +22,7 @@
 #include "devices.h"
 #include "error.h"
 #include "fuzz-common.h"
+#include "request.h"
 #include "util.h"
 
 #define MAX_ENTRIES 1024
@@ -178,6 +179,8 @@ static void build_tree(const char *data, size_t size)
         close(rootfd);
 }
 
+static char *list_json(const struct crdma_device_list *list);
+
 static void check_list(const struct crdma_device_list *list)
 {
         for (size_t i = 0; i < crdma_device_list_count(list); i++) {
@@ -202,11 +205,67 @@ static void check_list(const struct crdma_device_list *list)
                 }
                 FUZZ_ASSERT(uverbs <= 1, "%s: %u uverbs devices", d->name, uverbs);
         }
+        free(list_json(list));
+}
+
+static char *list_json(const struct crdma_device_list *list)
+{
         char *json = NULL;
         struct crdma_error *err = NULL;
         int r = crdma_device_list_to_json(list, false, &json, &err);
         FUZZ_ASSERT(r >= 0, "a scanned list does not print: %s", crdma_error_message(err));
-        free(json);
+        return json;
+}
+
+static bool str_eq(const char *a, const char *b)
+{
+        return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* What scan_device reads is the same in both scans; char devices are not
+ * compared, the targeted scan reads them from the device's bus parent,
+ * which a made-up tree need not keep in step with the class links. */
+static void check_same_device(const struct crdma_device *a, const struct crdma_device *b)
+{
+        FUZZ_ASSERT(a->node_type == b->node_type && str_eq(a->node_type_name, b->node_type_name) &&
+                            str_eq(a->node_guid, b->node_guid) && str_eq(a->driver, b->driver) &&
+                            str_eq(a->pci_address, b->pci_address) && a->is_vf == b->is_vf &&
+                            str_eq(a->pf_pci_address, b->pf_pci_address) &&
+                            str_eq(a->parent_netdev, b->parent_netdev) && a->n_ports == b->n_ports,
+                    "%s differs between the full and the targeted scan", a->name);
+        for (unsigned p = 0; p < a->n_ports; p++)
+                FUZZ_ASSERT(a->ports[p].number == b->ports[p].number &&
+                                    str_eq(a->ports[p].link_layer, b->ports[p].link_layer) &&
+                                    str_eq(a->ports[p].state, b->ports[p].state) &&
+                                    str_eq(a->ports[p].netdev, b->ports[p].netdev) &&
+                                    a->ports[p].gid_count == b->ports[p].gid_count,
+                            "%s port %u differs between the scans", a->name, a->ports[p].number);
+}
+
+/* crdma_devices_scan_for, as the hook's inject path calls it. */
+static void scan_for(struct crdma_context *ctx, const char *devices,
+                     const struct crdma_device_list *full)
+{
+        struct crdma_kv kv = { "io.crdma.devices", devices };
+        struct crdma_request *req = NULL;
+        struct crdma_device_list *list = NULL;
+        struct crdma_error *err = NULL;
+        if (crdma_request_from_annotations(&kv, 1, &req, &err) < 0)
+                fuzz_fail(__FILE__, __LINE__, "request", "%s", crdma_error_message(err));
+        int r = crdma_devices_scan_for(ctx, req, &list, &err);
+        if (r < 0) {
+                fuzz_check_error(r, &err);
+        } else {
+                check_list(list);
+                for (size_t i = 0; full && i < crdma_device_list_count(list); i++) {
+                        const struct crdma_device *d = crdma_device_list_get(list, i);
+                        const struct crdma_device *f = crdma_device_list_find(full, d->name);
+                        FUZZ_ASSERT(f, "%s found only by the targeted scan", d->name);
+                        check_same_device(f, d);
+                }
+        }
+        crdma_device_list_free(list);
+        crdma_request_free(req);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -223,6 +282,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 fuzz_check_error(r, &err);
         else
                 check_list(list);
+        /* The targeted scan ("all" is the full scan itself): the first few
+         * devices by name, or names from the seeds' trees when the full scan
+         * found nothing to name. */
+        char names[3 * 64 + 3] = "";
+        for (size_t i = 0; i < crdma_device_list_count(list) && i < 3; i++)
+                snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", i ? "," : "",
+                         crdma_device_name(crdma_device_list_get(list, i)));
+        scan_for(ctx, names[0] ? names : "rxe0,mlx5_0,mlx5_2", list);
         crdma_device_list_free(list);
         crdma_context_free(ctx);
         fuzz_remove_tree(tree);
