@@ -233,8 +233,26 @@ int oci_config_write_like(const struct oci_config *c, const char *model, size_t 
         /* The indent unit is the whitespace that starts the first indented
          * line: "\t" (runc, crun), two spaces (jq), four (python). */
         const char *nl = memchr(model, '\n', len);
-        if (!nl)
-                return write_with(c, false, "", out, err);
+        size_t tail = nl ? (size_t) (nl - model) : len;
+        while (tail < len && model[tail] && strchr(" \t\r\n", model[tail]))
+                tail++;
+        if (tail == len) {
+                /* No newline, or only after the document (jq -c, echo):
+                 * compact, with that final newline kept. */
+                char *text = NULL;
+                int r = write_with(c, false, "", &text, err);
+                if (r < 0 || !nl) {
+                        *out = r < 0 ? *out : text;
+                        return r;
+                }
+                char *grown = realloc(text, strlen(text) + 2);
+                if (!grown) {
+                        free(text);
+                        return crdma_fail_oom(err);
+                }
+                *out = strcat(grown, "\n");
+                return 0;
+        }
         char indent[17] = "";
         size_t n = 0, rest = len - (size_t) (nl + 1 - model);
         while (n < rest && n < sizeof(indent) - 1 && (nl[1 + n] == ' ' || nl[1 + n] == '\t')) {
