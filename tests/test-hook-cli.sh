@@ -13,7 +13,7 @@ pass=0 fail=0
 expect() {
         local status=$1 err_re=$2 out_re=$3
         shift 4
-        "$hook" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
+        "$hook" "$@" >"$tmp/out" 2>"$tmp/err" <"${stdin:-/dev/null}"
         local got=$?
         local why=""
         [ "$got" -eq "$status" ] || why="exit $got, expected $status"
@@ -93,6 +93,141 @@ echo '{"version": 1, "limits": {"hcaHandles": -4}}' >"$tmp/bad.json"
 expect 3 'bad.json: "limits.hcaHandles": must not be negative' '' -- --policy "$tmp/bad.json" policy
 expect 3 'missing.json: cannot read the policy: No such file or directory' '' -- --policy "$tmp/missing.json" policy
 expect 1 'above the limit 4 of .*policy.json' '' -- --policy "$tmp/policy.json" --sysfs-root "$rxe" plan -a io.crdma.devices=rxe0 -a io.crdma.hca-handles=5
+
+# precreate and edit: the config-edit path, on the rxe tree and a cgroup v2
+# root with the rdma controller; an explicit policy so /etc plays no part.
+cg=$tmp/cgroup
+mkdir -p "$cg"
+echo "cpuset cpu io memory pids rdma" >"$cg/cgroup.controllers"
+echo '{"version": 1}' >"$tmp/edit-policy.json"
+roots=(--sysfs-root "$rxe" --cgroup-root "$cg" --policy "$tmp/edit-policy.json")
+# check NAME COMMAND...: one more pass or fail.
+check() {
+        local name=$1
+        shift
+        if "$@"; then
+                pass=$((pass + 1))
+                echo "ok: $name"
+        else
+                fail=$((fail + 1))
+                echo "FAIL: $name"
+        fi
+}
+# stamp FILE: what an edit must leave alone (content, inode, mtime, mode, owner).
+stamp() { echo "$(sha256sum <"$1") $(stat -c '%i %y %a %u:%g' "$1")"; }
+
+# precreate: no io.crdma annotation passes the config through byte for byte.
+printf ' {"ociVersion" : "1.0.2", "process":{"args":["sh"]},\n"n": 1E3,\t"annotations": {"org.x": "io.crdma.devices"}}  \n\n' >"$tmp/plain.json"
+stdin=$tmp/plain.json expect 0 '' '' -- "${roots[@]}" precreate
+check "precreate: an unannotated config comes back byte for byte" cmp -s "$tmp/plain.json" "$tmp/out"
+# An annotated one comes back edited, in its own (compact) form, with the hook
+# entry naming this very crdma-hook and the policy it was given.
+cat >"$tmp/podman.json" <<'JSON'
+{"ociVersion":"1.0.2","process":{"args":["sh"]},"annotations":{"io.crdma.devices":"rxe1","io.crdma.hca-handles":"3"}}
+JSON
+stdin=$tmp/podman.json expect 0 '' '"path":"/dev/infiniband/uverbs1"' -- "${roots[@]}" precreate
+cp "$tmp/out" "$tmp/precreate-out.json"
+check "precreate: the edited config is compact and carries the request" python3 - "$tmp/precreate-out.json" "$hook" "$tmp/edit-policy.json" <<'PY'
+import json, os, sys
+text = open(sys.argv[1]).read()
+c = json.loads(text)
+assert text.count("\n") <= 1, "not compact"
+assert c["linux"]["resources"]["rdma"] == {"rxe1": {"hcaHandles": 3, "hcaObjects": 65536}}, c["linux"]["resources"]
+assert [d["path"] for d in c["linux"]["devices"]] == ["/dev/infiniband/uverbs1", "/dev/infiniband/rdma_cm"]
+h = c["hooks"]["createRuntime"]
+assert len(h) == 1 and os.path.samefile(h[0]["path"], sys.argv[2]), h
+assert h[0]["args"] == ["crdma-hook", "--policy", sys.argv[3], "createRuntime"], h
+assert "poststop" not in c["hooks"]
+PY
+# The edited config edits to itself.
+stdin=$tmp/precreate-out.json expect 0 '' '' -- "${roots[@]}" precreate
+check "precreate: twice is once" cmp -s "$tmp/precreate-out.json" "$tmp/out"
+# --runtime runc: no hook entry needed.
+stdin=$tmp/podman.json expect 0 '' '"rdma":\{"rxe1":\{"hcaHandles":3' -- "${roots[@]}" precreate --runtime runc
+check "precreate --runtime runc: no hook entry" bash -c '! grep -q hooks "$1"' _ "$tmp/out"
+# Refused: exit 1, one error line, nothing on stdout (podman then aborts).
+echo '{"process":{},"annotations":{"io.crdma.devices":"mlx5_9"}}' >"$tmp/bad-device.json"
+stdin=$tmp/bad-device.json expect 1 '^crdma-hook: error: annotation io.crdma.devices: device mlx5_9: no such RDMA device on this host' '' -- "${roots[@]}" precreate
+check "precreate: a refusal writes nothing on stdout" test ! -s "$tmp/out"
+echo '{"process":{},"annotations":{"io.crdma.devices":"rxe0"}}' >"$tmp/no-rdma-cg.json"
+mkdir -p "$tmp/cgroup-v1-no-rdma/memory"
+stdin=$tmp/no-rdma-cg.json expect 1 '^crdma-hook: error: config.json: this kernel has no rdma cgroup controller' '' -- --sysfs-root "$rxe" --cgroup-root "$tmp/cgroup-v1-no-rdma" --policy "$tmp/edit-policy.json" precreate
+printf '{"process":' >"$tmp/truncated.json"
+stdin=$tmp/truncated.json expect 3 '^crdma-hook: error: config.json: invalid JSON: parse error: premature EOF' '' -- "${roots[@]}" precreate
+# Usage errors.
+expect 2 '^crdma-hook: error: precreate: unexpected argument "config.json": the config comes on standard input' '' -- precreate config.json
+expect 2 '^crdma-hook: error: precreate: an option given does not apply to this command' '' -- precreate --dry-run
+expect 2 '^crdma-hook: error: precreate: an option given does not apply to this command' '' -- -a io.crdma.devices=rxe0 precreate
+expect 2 '^crdma-hook: error: --runtime docker: expected runc, crun or auto' '' -- --runtime docker precreate
+expect 2 '^crdma-hook: error: edit: expected one BUNDLE directory or config.json file' '' -- edit
+expect 2 '^crdma-hook: error: edit: expected one BUNDLE directory or config.json file' '' -- edit "$tmp" "$tmp"
+
+# edit BUNDLE: in place, mode and owner kept, the file's indent kept.
+bundle=$tmp/bundle
+mkdir -p "$bundle"
+printf '{\n  "ociVersion": "1.0.2",\n  "process": {\n    "args": [\n      "sh"\n    ]\n  },\n  "annotations": {\n    "io.crdma.devices": "rxe0"\n  }\n}\n' >"$bundle/config.json"
+chmod 0600 "$bundle/config.json"
+owner=$(id -u):$(id -g)
+if [ "$(id -u)" -eq 0 ]; then
+        chown 4242:4343 "$bundle/config.json"
+        owner=4242:4343
+fi
+before=$(stamp "$bundle/config.json")
+expect 0 '' '' -- "${roots[@]}" edit "$bundle"
+check "edit: mode 0600 and owner $owner kept" test "$(stat -c '%a %u:%g' "$bundle/config.json")" = "600 $owner"
+check "edit: the file changed" test "$(stamp "$bundle/config.json")" != "$before"
+check "edit: devices added, two-space indent kept" python3 - "$bundle/config.json" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+c = json.loads(text)
+assert [d["path"] for d in c["linux"]["devices"]] == ["/dev/infiniband/uverbs0", "/dev/infiniband/rdma_cm"]
+assert c["annotations"] == {"io.crdma.devices": "rxe0"}
+assert "\t" not in text and '\n  "linux": {\n    "devices": [\n      {\n        "path"' in text, text
+assert text.endswith("}\n")
+PY
+check "edit: no temporary file left" test "$(ls -A "$bundle")" = config.json
+# Again: nothing to change, and the file is not rewritten (same inode and mtime).
+before=$(stamp "$bundle/config.json")
+expect 0 "^crdma-hook: $bundle/config.json: nothing to change\$" '' -- "${roots[@]}" edit "$bundle"
+check "edit twice: the file untouched" test "$(stamp "$bundle/config.json")" = "$before"
+# --dry-run prints what it would write and leaves the file alone.
+printf '{"process":{},"annotations":{"io.crdma.devices":"rxe1"}}' >"$tmp/dry.json"
+before=$(stamp "$tmp/dry.json")
+expect 0 '' '"path":"/dev/infiniband/uverbs1"' -- "${roots[@]}" edit --dry-run "$tmp/dry.json"
+check "edit --dry-run: the file untouched" test "$(stamp "$tmp/dry.json")" = "$before"
+# -a writes the annotations into the config, so the createRuntime hook sees
+# the same request in the runtime's state; a CONFIG path works as well as a
+# bundle.
+printf '{"process":{},"annotations":{"org.other":"1"}}' >"$tmp/annotate.json"
+expect 0 '' '' -- "${roots[@]}" edit -a io.crdma.devices=rxe1 -a io.crdma.hca-objects=77 "$tmp/annotate.json"
+check "edit -a: annotations and devices in the file" python3 - "$tmp/annotate.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+assert c["annotations"] == {"org.other": "1", "io.crdma.devices": "rxe1", "io.crdma.hca-objects": "77"}, c
+assert c["linux"]["devices"][0]["path"] == "/dev/infiniband/uverbs1"
+assert c["linux"]["resources"]["rdma"]["rxe1"] == {"hcaHandles": 16, "hcaObjects": 77}
+assert c["hooks"]["createRuntime"][0]["args"][-1] == "createRuntime"
+PY
+# An unannotated config: nothing to change.
+cp "$tmp/plain.json" "$tmp/plain-edit.json"
+before=$(stamp "$tmp/plain-edit.json")
+expect 0 'nothing to change$' '' -- "${roots[@]}" edit "$tmp/plain-edit.json"
+check "edit: an unannotated config untouched" test "$(stamp "$tmp/plain-edit.json")" = "$before"
+# Refusals leave the file as it was.
+cp "$tmp/bad-device.json" "$tmp/bad-edit.json"
+before=$(stamp "$tmp/bad-edit.json")
+expect 1 '^crdma-hook: error: annotation io.crdma.devices: device mlx5_9: no such RDMA device' '' -- "${roots[@]}" edit "$tmp/bad-edit.json"
+check "edit refused: the file untouched" test "$(stamp "$tmp/bad-edit.json")" = "$before"
+# A symlinked config.json is refused: renaming over it would replace the link.
+mkdir -p "$tmp/linked"
+cp "$tmp/dry.json" "$tmp/link-target.json"
+ln -s ../link-target.json "$tmp/linked/config.json"
+before=$(stamp "$tmp/link-target.json")
+expect 1 "^crdma-hook: error: $tmp/linked/config.json: is a symbolic link; edit the file it points to\$" '' -- "${roots[@]}" edit "$tmp/linked"
+check "edit of a symlink: link and target untouched" test "$(stamp "$tmp/link-target.json")" = "$before" -a -L "$tmp/linked/config.json"
+expect 3 "^crdma-hook: error: $tmp/nonexistent: No such file or directory\$" '' -- "${roots[@]}" edit "$tmp/nonexistent"
+mkdir -p "$tmp/empty-bundle"
+expect 3 "^crdma-hook: error: $tmp/empty-bundle/config.json: No such file or directory\$" '' -- "${roots[@]}" edit "$tmp/empty-bundle"
 
 # Least privilege: no capability for the read-only commands; LD_PRELOAD refused.
 if [ "$(id -u)" -eq 0 ]; then

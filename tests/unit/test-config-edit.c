@@ -294,6 +294,13 @@ static void test_indent_kept(void **state)
         assert_lacks(out, "\n");
         assert_lacks(out, " ");
         assert_has(out, "{\"process\":{\"rlimits\":[{\"type\":\"RLIMIT_MEMLOCK\"");
+        /* Compact with a final newline (jq -c, echo): compact, newline kept. */
+        char with_nl[1024];
+        snprintf(with_nl, sizeof(with_nl), "%s\n", in);
+        char *out_nl = edit_ok(ctx, with_nl, CRDMA_RUNTIME_RUNC);
+        snprintf(with_nl, sizeof(with_nl), "%s\n", out);
+        assert_string_equal(out_nl, with_nl);
+        free(out_nl);
         free(out);
         crdma_context_free(ctx);
 }
