@@ -112,7 +112,7 @@ int crdma_config_edit(struct crdma_context *ctx, const char *config, size_t len,
         }
         r = crdma_policy_load(ctx, &policy, err);
         if (r >= 0)
-                r = crdma_devices_scan(ctx, &devices, err);
+                r = crdma_devices_scan_for(ctx, req, &devices, err);
         if (r >= 0)
                 r = crdma_plan_new(ctx, req, devices, policy, &plan, err);
         if (r < 0)
