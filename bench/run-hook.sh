@@ -31,8 +31,8 @@ row() { # row ARGS...: one bench-hook case; keep the table row, collect the JSON
         sed -n 2p <<<"$out"
         json+=("$(sed -n 3p <<<"$out")")
 }
-printf '%-14s %-8s %-12s %-6s %-6s %-10s %-10s %-10s %-8s\n' STAGE HOST_DEV REQUEST NODES RUNS \
-        MEDIAN_MS P99_MS MIN_MS RSS_KIB
+printf '%-14s %-8s %-12s %-6s %-6s %-10s %-10s %-10s %-8s %-8s\n' STAGE HOST_DEV REQUEST NODES RUNS \
+        MEDIAN_MS P99_MS MIN_MS CPU_MS RSS_KIB
 for n in 1 8 64 256 1024; do
         python3 "$src/tests/data/gen-sysfs.py" --out "$work/sys$n" --many "$n" >/dev/null
         # Large "all" requests cost more per run: fewer runs keep the total sane.
