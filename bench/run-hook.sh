@@ -6,6 +6,8 @@
 # Median and p99 wall time and peak RSS of the hook process over many runs.
 # Usage: bench/run-hook.sh [BUILD_DIR] [RUNS]     (root; a benchmark, not a test)
 # Prints bench-hook's table rows, then one JSON line per case.
+# CRDMA_BENCH_BASELINE=OTHER_BUILD_DIR adds createRuntime and precreate rows (one device) of
+# that build's hook, marked "hook-baseline" (e.g. a build from before a change).
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=$(realpath "${1:-$src/build}")
@@ -56,6 +58,16 @@ for n in 1 8 64 256 1024; do
                         echo "# $stage, $n devices, all: the hook fails: $(grep 'crdma-hook: error' <<<"$out")"
                 fi
         done
+        if [ -n "${CRDMA_BENCH_BASELINE:-}" ]; then
+                base=$(realpath "$CRDMA_BENCH_BASELINE")/hook/crdma-hook
+                for stage in "${stages[@]}"; do
+                        "$base" --help 2>&1 | grep -qw "$stage" || continue
+                        out=$("$bench" --hook "$base" --work "$work" --sysfs "$work/sys$n" \
+                                --devices mlx5_0 --stage "$stage" --runs "$all_runs")
+                        echo "$(sed -n 2p <<<"$out") (baseline)"
+                        json+=("$(sed -n 3p <<<"$out" | sed 's/^{"bench":"hook"/{"bench":"hook-baseline"/')")
+                done
+        fi
         rm -rf "$work/sys$n"
 done
 echo "# load after: $(cut -d' ' -f1-3 /proc/loadavg)"
