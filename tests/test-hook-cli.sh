@@ -208,6 +208,23 @@ assert c["linux"]["devices"][0]["path"] == "/dev/infiniband/uverbs1"
 assert c["linux"]["resources"]["rdma"]["rxe1"] == {"hcaHandles": 16, "hcaObjects": 77}
 assert c["hooks"]["createRuntime"][0]["args"][-1] == "createRuntime"
 PY
+# A config that already has the shipped oci-hooks.json fragment (runc, crun,
+# Slurm) gets no second entry, even in exclusive mode (which needs both).
+fragment=$(dirname "$hook")/../oci/build-oci-hooks.json
+python3 - "$fragment" "$tmp/with-hooks.json" <<'PY'
+import json, sys
+hooks = json.load(open(sys.argv[1]))["hooks"]
+json.dump({"process": {}, "hooks": hooks,
+           "annotations": {"io.crdma.devices": "rxe0", "io.crdma.netns": "exclusive"}},
+          open(sys.argv[2], "w"), indent=4)
+PY
+expect 0 '' '' -- "${roots[@]}" edit "$tmp/with-hooks.json"
+check "edit: the shipped hook entries are not repeated" python3 - "$tmp/with-hooks.json" "$fragment" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+assert c["hooks"] == json.load(open(sys.argv[2]))["hooks"], c["hooks"]
+assert c["linux"]["devices"][0]["path"] == "/dev/infiniband/uverbs0"
+PY
 # An unannotated config: nothing to change.
 cp "$tmp/plain.json" "$tmp/plain-edit.json"
 before=$(stamp "$tmp/plain-edit.json")
