@@ -128,7 +128,7 @@ int crdma_seccomp_bpf_run(const struct sock_filter *prog, size_t n,
         return -EINVAL; /* fell off the end: the kernel refuses such a program */
 }
 
-int crdma_seccomp_verdict(void *filter, int nr, uint64_t arg0, uint32_t *verdict)
+int crdma_seccomp_export(void *filter, struct sock_filter **prog, size_t *n)
 {
         _cleanup_close_ int fd = memfd_create("crdma-seccomp", MFD_CLOEXEC);
         if (fd < 0)
@@ -138,19 +138,26 @@ int crdma_seccomp_verdict(void *filter, int nr, uint64_t arg0, uint32_t *verdict
                 return r;
         if (lseek(fd, 0, SEEK_SET) < 0)
                 return -errno;
-        _cleanup_free_ char *prog = NULL;
+        _cleanup_free_ char *text = NULL;
         size_t len = 0;
-        r = crdma_read_fd(fd, PROG_MAX_INSNS * sizeof(struct sock_filter), &prog, &len);
+        r = crdma_read_fd(fd, PROG_MAX_INSNS * sizeof(struct sock_filter), &text, &len);
         if (r < 0)
                 return r;
         if (len == 0 || len % sizeof(struct sock_filter) != 0)
                 return -EINVAL;
+        /* crdma_read_fd's buffer comes from malloc: aligned for any type. */
+        *prog = (struct sock_filter *) (void *) TAKE_PTR(text);
+        *n = len / sizeof(struct sock_filter);
+        return 0;
+}
+
+int crdma_seccomp_verdict(const struct sock_filter *prog, size_t n, int nr, uint64_t arg0,
+                          uint32_t *verdict)
+{
         struct seccomp_data data = {
                 .nr = nr,
                 .arch = seccomp_arch_native(),
                 .args = { arg0 },
         };
-        /* crdma_read_fd's buffer comes from malloc: aligned for any type. */
-        return crdma_seccomp_bpf_run((const struct sock_filter *) (void *) prog,
-                                     len / sizeof(struct sock_filter), &data, verdict);
+        return crdma_seccomp_bpf_run(prog, n, &data, verdict);
 }

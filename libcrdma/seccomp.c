@@ -6,6 +6,7 @@
 #include <seccomp.h>
 #include <string.h>
 
+#include "cleanup.h"
 #include "error.h"
 #include "plan.h"
 #include "seccomp-bpf.h"
@@ -40,24 +41,37 @@ int crdma_syscall_known_on(const char *name, const char *oci_arch)
         return nr != __NR_SCMP_ERROR && nr >= 0;
 }
 
-/* What the filter's program does with `s` (at its first argument): refused
- * unless allow or `also_ok`.  libseccomp (2.5.4) answers 0 to an allow rule
- * where an unconditional rule with another action is there, and keeps that
- * one: only the program tells. */
-static int check_verdict(scmp_filter_ctx filter, const struct crdma_plan_syscall *s, int nr,
-                         uint32_t also_ok, struct crdma_error **err)
+/* What the filter's program does with each of the plan's syscalls (at its
+ * first argument): refused unless allow or `also_ok`.  libseccomp (2.5.4)
+ * answers 0 to an allow rule where an unconditional rule with another action
+ * is there, and keeps that one: only the program tells. */
+static int check_verdicts(scmp_filter_ctx filter, const struct crdma_plan *plan, uint32_t also_ok,
+                          struct crdma_error **err)
 {
-        uint32_t verdict = 0;
-        int r = crdma_seccomp_verdict(filter, nr, s->arg0 < 0 ? 0 : (uint64_t) s->arg0, &verdict);
+        _cleanup_free_ struct sock_filter *prog = NULL;
+        size_t n = 0;
+        int r = crdma_seccomp_export(filter, &prog, &n);
         if (r < 0)
-                return crdma_fail(err, -r, "seccomp filter: cannot run its program to check %s",
-                                  s->name);
-        if (verdict == SCMP_ACT_ALLOW || verdict == also_ok)
-                return 0;
-        return crdma_refuse(err, EEXIST,
-                            "seccomp filter: it already has a rule with another action for %s, "
-                            "which RDMA stacks need allowed; drop that rule",
-                            s->name);
+                return crdma_fail(err, -r, "seccomp filter: cannot export its program to check it");
+        for (size_t i = 0; i < plan->n_syscalls; i++) {
+                const struct crdma_plan_syscall *s = &plan->syscalls[i];
+                int nr = crdma_syscall_resolve(s->name);
+                uint32_t verdict = 0;
+                if (nr < 0)
+                        continue;
+                r = crdma_seccomp_verdict(prog, n, nr, s->arg0 < 0 ? 0 : (uint64_t) s->arg0,
+                                          &verdict);
+                if (r < 0)
+                        return crdma_fail(err, -r, "seccomp filter: cannot run its program to "
+                                          "check %s", s->name);
+                if (verdict != SCMP_ACT_ALLOW && verdict != also_ok)
+                        return crdma_refuse(err, EEXIST,
+                                            "seccomp filter: it already has a rule with another "
+                                            "action for %s, which RDMA stacks need allowed; drop "
+                                            "that rule",
+                                            s->name);
+        }
+        return 0;
 }
 
 int crdma_plan_apply_seccomp(const struct crdma_plan *plan, void *seccomp_filter,
@@ -80,11 +94,9 @@ int crdma_plan_apply_seccomp(const struct crdma_plan *plan, void *seccomp_filter
                                   "architecture, where crdma checks what its rules do");
         /* First a conflict, before any change: a syscall meets a rule whose
          * action is neither allow nor the default. */
-        for (size_t i = 0; i < plan->n_syscalls; i++) {
-                int nr = crdma_syscall_resolve(plan->syscalls[i].name);
-                if (nr >= 0 && (r = check_verdict(filter, &plan->syscalls[i], nr, def, err)) < 0)
-                        return r;
-        }
+        r = check_verdicts(filter, plan, def, err);
+        if (r < 0)
+                return r;
         for (size_t i = 0; i < plan->n_syscalls; i++) {
                 const struct crdma_plan_syscall *s = &plan->syscalls[i];
                 int nr = crdma_syscall_resolve(s->name);
@@ -104,11 +116,5 @@ int crdma_plan_apply_seccomp(const struct crdma_plan *plan, void *seccomp_filter
                                           s->name);
         }
         /* Then that every one is allowed now. */
-        for (size_t i = 0; i < plan->n_syscalls; i++) {
-                int nr = crdma_syscall_resolve(plan->syscalls[i].name);
-                if (nr >= 0 && (r = check_verdict(filter, &plan->syscalls[i], nr, SCMP_ACT_ALLOW,
-                                                  err)) < 0)
-                        return r;
-        }
-        return 0;
+        return check_verdicts(filter, plan, SCMP_ACT_ALLOW, err);
 }
