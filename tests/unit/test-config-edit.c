@@ -150,8 +150,8 @@ static void test_unannotated_identical(void **state)
         /* Odd spacing, a key twice, escapes, no final newline, numbers
          * yajl would rewrite: all kept, byte for byte. */
         const char *in[] = {
-                " {\"ociVersion\" : \"1.0.2\",\n\"process\":{\"args\":[\"sh\"]},\"process\":1,"
-                "\"x\":\"\\u00e9\\/\",\"n\":1E3,\"annotations\":{\"org.example\":\"io.crdma.devices\"}}  \n\n",
+                (" {\"ociVersion\" : \"1.0.2\",\n\"process\":{\"args\":[\"sh\"]},\"process\":1,"
+                 "\"x\":\"\\u00e9\\/\",\"n\":1E3,\"annotations\":{\"org.example\":\"io.crdma.devices\"}}  \n\n"),
                 "{\"annotations\":{}}",
                 "{}",
         };
@@ -478,7 +478,7 @@ static void test_seccomp_conflict(void **state)
                 { SCMP_SYS(mbind), 0, { 0 }, "mbind" },
                 { SCMP_SYS(process_vm_writev), 0, { 0 }, "process_vm_writev" },
                 /* socket(AF_NETLINK) itself denied... */
-                { SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_EQ, AF_NETLINK), "socket" },
+                { SCMP_SYS(socket), 1, { .arg = 0, .op = SCMP_CMP_EQ, .datum_a = AF_NETLINK }, "socket" },
                 /* ...or every socket. */
                 { SCMP_SYS(socket), 0, { 0 }, "socket" },
         };
@@ -506,7 +506,7 @@ static void test_seccomp_conflict(void **state)
          * the unconditional allow is added, and libseccomp keeps it. */
         filter = seccomp_init(SCMP_ACT_ERRNO(EPERM));
         assert_int_equal(seccomp_rule_add(filter, SCMP_ACT_ERRNO(ENOLINK), SCMP_SYS(mbind), 1,
-                                          SCMP_A0(SCMP_CMP_EQ, 4096)), 0);
+                                          SCMP_A0(SCMP_CMP_EQ, 4096, 0)), 0);
         if (crdma_plan_apply_seccomp(plan, filter, &err) < 0)
                 fail_msg("%s", crdma_error_message(err));
         assert_int_equal(kernel_denies(filter, EPERM), BIT(PROBE_INET) | BIT(PROBE_GETPPID));
