@@ -344,8 +344,9 @@ enum crdma_runtime {
  * entry running `hook_path` for what only the inject path can do (exclusive
  * mode's moves; rdma.max for crun): NULL refuses a plan that needs it.
  * Everything else in the config is kept as it was, key order and number
- * text included.  *out is the edited config, pretty-printed when the input
- * has a newline, else compact; the caller frees it.  Idempotent. */
+ * text included.  *out is the edited config, compact when the input is on
+ * one line (a final newline kept), else indented with the input's indent
+ * unit; the caller frees it.  Idempotent. */
 int crdma_plan_edit_config(struct crdma_context *ctx, const struct crdma_plan *plan,
                            const char *config, size_t len, enum crdma_runtime runtime,
                            const char *hook_path, char **out, struct crdma_error **err);
