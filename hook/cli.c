@@ -17,18 +17,17 @@ int cli_usage_error(const char *fmt, ...)
         return CLI_EXIT_USAGE;
 }
 
-int cli_fail(struct crdma_error *err)
+/* The failure line; to the system log too when `logged`, for a hook whose
+ * stderr may go nowhere (crun drops it unless the container sets
+ * run.oci.hooks.stderr; podman drops a precreate hook's). */
+static int fail(struct crdma_error *err, const char *container, bool logged)
 {
-        return cli_fail_in(err, NULL);
-}
-
-int cli_fail_in(struct crdma_error *err, const char *container)
-{
-        /* As a hook, stderr may go nowhere (crun drops it unless the container
-         * sets run.oci.hooks.stderr): the system log keeps the reason too. */
-        if (container) {
+        if (logged) {
                 openlog("crdma-hook", LOG_PID, LOG_DAEMON);
-                syslog(LOG_ERR, "container %.64s: %s", container, crdma_error_message(err));
+                if (container)
+                        syslog(LOG_ERR, "container %.64s: %s", container, crdma_error_message(err));
+                else
+                        syslog(LOG_ERR, "%s", crdma_error_message(err));
                 closelog();
         }
         if (container)
@@ -40,6 +39,21 @@ int cli_fail_in(struct crdma_error *err, const char *container)
                                                                   : CLI_EXIT_SYSTEM;
         crdma_error_free(err);
         return status;
+}
+
+int cli_fail(struct crdma_error *err)
+{
+        return fail(err, NULL, false);
+}
+
+int cli_fail_in(struct crdma_error *err, const char *container)
+{
+        return fail(err, container, container != NULL);
+}
+
+int cli_fail_logged(struct crdma_error *err)
+{
+        return fail(err, NULL, true);
 }
 
 static void log_to_stderr(enum crdma_log_level level, const char *message, void *userdata)

@@ -50,6 +50,8 @@ void cli_close(struct cli *cli);
 int cli_fail(struct crdma_error *err);
 /* The same, naming the container the hook was run for. */
 int cli_fail_in(struct crdma_error *err, const char *container);
+/* The same, to the system log too (a hook stage with no container id). */
+int cli_fail_logged(struct crdma_error *err);
 /* A warning about a container, to stderr and the system log. */
 void cli_warn_in(struct crdma_error *err, const char *container);
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

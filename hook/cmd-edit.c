@@ -46,8 +46,10 @@ static int edit_text(struct cli *cli, const char *text, size_t len, char **out)
                 return CLI_EXIT_SYSTEM;
         }
         struct crdma_error *err = NULL;
+        /* podman drops a precreate hook's stderr: the system log keeps the
+         * reason (journalctl -t crdma-hook). */
         if (crdma_config_edit(cli->ctx, text, len, runtime_of(cli), self, out, &err) < 0)
-                return cli_fail(err);
+                return cli->hook_stage ? cli_fail_logged(err) : cli_fail(err);
         return CLI_EXIT_OK;
 }
 
@@ -80,6 +82,11 @@ static int add_annotations(struct cli *cli, const char *path, char **text, size_
 {
         if (cli->annotations.n == 0)
                 return CLI_EXIT_OK;
+        for (size_t i = 0; i < cli->annotations.n; i++)
+                for (size_t j = 0; j < i; j++)
+                        if (strcmp(cli->annotations.kv[i].key, cli->annotations.kv[j].key) == 0)
+                                return cli_usage_error("--annotation %s: given twice",
+                                                       cli->annotations.kv[i].key);
         struct crdma_error *err = NULL;
         _cleanup_config_ struct oci_config *c = NULL;
         char *out = NULL;
