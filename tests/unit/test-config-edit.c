@@ -207,6 +207,13 @@ static void test_annotated(void **state)
         crdma_context_free(ctx);
 }
 
+/* The last warning logged, into `userdata` (256 bytes). */
+static void keep_warning(enum crdma_log_level level, const char *message, void *userdata)
+{
+        if (level == CRDMA_LOG_WARNING)
+                snprintf(userdata, 256, "%s", message);
+}
+
 static void test_cgroup_layouts(void **state)
 {
         struct fixture *f = *state;
@@ -240,10 +247,14 @@ static void test_cgroup_layouts(void **state)
         snprintf(policy, sizeof(policy), "%s/best-effort.json", f->dir);
         write_file(policy, "{\"version\": 1, \"limits\": {\"enforce\": \"best-effort\"}}");
         ctx = context(f->cg_v2_no, policy);
+        char warning[256] = "";
+        crdma_context_set_log(ctx, keep_warning, warning, CRDMA_LOG_WARNING);
         out = edit_ok(ctx, in, CRDMA_RUNTIME_AUTO);
         assert_has(out, "/dev/infiniband/uverbs0");
         assert_lacks(out, "rdma\"");
         assert_lacks(out, "hooks");
+        assert_string_equal(warning, "config.json: no rdma cgroup controller on this kernel: the "
+                                     "hca limits are not enforced (policy: best-effort)");
         free(out);
         crdma_context_free(ctx);
 }
