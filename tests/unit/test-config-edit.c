@@ -522,6 +522,16 @@ static void test_seccomp_conflict(void **state)
                 fail_msg("%s", crdma_error_message(err));
         assert_int_equal(kernel_denies(filter, EPERM), BIT(PROBE_INET) | BIT(PROBE_GETPPID));
         seccomp_release(filter);
+
+        /* Without the native architecture there is nothing to check against. */
+        filter = seccomp_init(SCMP_ACT_ERRNO(EPERM));
+        assert_int_equal(seccomp_arch_add(filter, SCMP_ARCH_X86), 0);
+        assert_int_equal(seccomp_arch_remove(filter, SCMP_ARCH_NATIVE), 0);
+        assert_int_equal(crdma_plan_apply_seccomp(plan, filter, &err), -EINVAL);
+        assert_string_equal(crdma_error_message(err), "seccomp filter: it has no rules for the "
+                            "native architecture, where crdma checks what its rules do");
+        crdma_error_free(err);
+        seccomp_release(filter);
         crdma_plan_free(plan);
 }
 
