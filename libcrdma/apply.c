@@ -211,6 +211,9 @@ static int prepare_exclusive(struct crdma_context *ctx, const struct crdma_plan 
                                     "subsystem is in shared netns mode and the policy keeps it "
                                     "(netnsMode \"keep\"); set it at boot with \"options ib_core "
                                     "netns_mode=0\" in /etc/modprobe.d");
+        /* Not undone by a rollback: the switch back to shared answers EBUSY
+         * while any other network namespace exists, and this container's
+         * does; the policy (netnsMode "exclusive") asked for it host-wide. */
         if (shared) {
                 r = crdma_netns_set_mode(ctx, true, err);
                 if (r < 0)
