@@ -125,7 +125,7 @@ static size_t count_paths(const char *path, const char *needle)
  * enters it to make the nodes) with a tmpfs on the rootfs's /dev, as runc and
  * crun mount one, moved into cgroup `cg` of the devices hierarchy, waiting to
  * be killed. */
-static pid_t container_start(const char *cg, const char *rootdev)
+static pid_t container_start(const char *cg, const char *rootfs, const char *rootdev)
 {
         int ready[2];
         if (pipe2(ready, O_CLOEXEC) < 0)
@@ -138,7 +138,9 @@ static pid_t container_start(const char *cg, const char *rootdev)
                 int null = open("/dev/null", O_RDWR | O_CLOEXEC);
                 if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0)
                         _exit(1);
+                /* The rootfs a mount of its own, as runtimes make it. */
                 if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+                    mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL) < 0 ||
                     mount("tmpfs", rootdev, "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k") < 0)
                         _exit(1);
                 char c = 'r';
@@ -259,7 +261,7 @@ int main(int argc, char **argv)
         bool annotated = strcmp(o.stage, "none") != 0;
 
         char path[512], policy[512], state[512], config[512], out[512], errf[512];
-        char cg[320], rootdev[512];
+        char cg[320], rootfs[512], rootdev[512];
         char mine[256];
         snprintf(mine, sizeof(mine), "%s/crdma-bench-hook-%d", o.work, (int) getpid());
         if (mkdir(mine, 0755) < 0)
@@ -270,9 +272,9 @@ int main(int argc, char **argv)
         snprintf(config, sizeof(config), "%s/config.json", work);
         snprintf(out, sizeof(out), "%s/stdout", work);
         snprintf(errf, sizeof(errf), "%s/stderr", work);
-        snprintf(path, sizeof(path), "%s/rootfs", work);
+        snprintf(rootfs, sizeof(rootfs), "%s/rootfs", work);
         snprintf(rootdev, sizeof(rootdev), "%s/rootfs/dev", work);
-        if (mkdir(path, 0755) < 0 || mkdir(rootdev, 0755) < 0)
+        if (mkdir(rootfs, 0755) < 0 || mkdir(rootdev, 0755) < 0)
                 die("cannot make %s", rootdev);
         if (inject)
                 snprintf(cgparent, sizeof(cgparent), CGROUP_DEVICES "/crdma-bench-%d", (int) getpid());
@@ -305,7 +307,7 @@ int main(int argc, char **argv)
                 pid_t pid = 0;
                 if (inject) {
                         snprintf(cg, sizeof(cg), "%s/r%d", cgparent, i);
-                        pid = container_start(cg, rootdev);
+                        pid = container_start(cg, rootfs, rootdev);
                         snprintf(text, sizeof(text),
                                  "{\"ociVersion\": \"1.0.2\", \"id\": \"bench-%d\", \"status\": "
                                  "\"created\", \"pid\": %d, \"bundle\": \"%s\", \"annotations\": %s}\n",
