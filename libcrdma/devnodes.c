@@ -110,6 +110,40 @@ static int child_fail_hint(struct child_report *rep, int errnum, const char *hin
         return r;
 }
 
+/* The rootfs path comes from config.json and is resolved here, long after
+ * the runtime mounted the rootfs in the container's mount namespace: a
+ * directory on that path renamed and replaced since, or a symlink on it,
+ * would point the hook at a host directory.  The runtime's rootfs is a mount
+ * of its own there (runc and crun bind it onto itself, podman's is an
+ * overlay), and a renamed directory takes its mount along: require a mount
+ * root reached without symlinks. */
+static int open_rootfs(const char *rootfs, struct child_report *rep)
+{
+        struct open_how how = {
+                .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+        };
+        _cleanup_close_ int fd = (int) syscall(SYS_openat2, AT_FDCWD, rootfs, &how, sizeof(how));
+        if (fd < 0 && errno == ELOOP)
+                return child_fail(rep, ELOOP, "rootfs %s: a symlink on the way; crdma resolves "
+                                  "the rootfs path only through real directories (give the "
+                                  "runtime the resolved path)", rootfs);
+        if (fd < 0)
+                return child_fail(rep, errno, "rootfs %s: cannot open in the container's mount "
+                                  "namespace", rootfs);
+        struct statx stx;
+        if (statx(fd, "", AT_EMPTY_PATH, 0, &stx) < 0)
+                return child_fail(rep, errno, "rootfs %s: cannot stat", rootfs);
+        if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT))
+                return child_fail(rep, EOPNOTSUPP, "rootfs %s: the kernel cannot tell a mount "
+                                  "root (STATX_ATTR_MOUNT_ROOT, Linux 5.8+)", rootfs);
+        if (!(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+                return child_fail(rep, EXDEV, "rootfs %s: is not the container's root mount in its "
+                                  "mount namespace (was the directory renamed or replaced since "
+                                  "the runtime mounted it?)", rootfs);
+        return TAKE_FD(fd);
+}
+
 /* /dev/infiniband of the rootfs as a verified directory fd; *created tells
  * whether it was made here. */
 static int open_infiniband(int mntns_fd, const char *rootfs, bool create, bool *created,
@@ -117,10 +151,9 @@ static int open_infiniband(int mntns_fd, const char *rootfs, bool create, bool *
 {
         if (setns(mntns_fd, CLONE_NEWNS) < 0)
                 return child_fail(rep, errno, "joining the container's mount namespace failed");
-        _cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int root = open_rootfs(rootfs, rep);
         if (root < 0)
-                return child_fail(rep, errno, "rootfs %s: cannot open in the container's mount "
-                                  "namespace", rootfs);
+                return root;
         _cleanup_close_ int dev = open_beneath(root, "dev");
         if (dev == -ENOSYS)
                 return child_fail(rep, ENOSYS, "rootfs %s: the kernel has no openat2 (Linux 5.6+); "
@@ -223,7 +256,8 @@ static void child_remove(int mntns_fd, const char *rootfs, const struct crdma_st
         }
         if (ib >= 0 && remove_dir) {
                 _cleanup_close_ int dev = -EBADF;
-                _cleanup_close_ int root = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                struct child_report ignored = { 0 };
+                _cleanup_close_ int root = open_rootfs(rootfs, &ignored);
                 if (root >= 0)
                         dev = open_beneath(root, "dev");
                 /* Not empty (the container made something): leave it. */

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -42,12 +44,21 @@ static int fresh_rootfs(void **state)
                 return 0;
         char cmd[160];
         if (rootfs[0]) {
+                umount2(rootfs, MNT_DETACH);
                 snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rootfs);
                 if (system(cmd) != 0)
                         return -1;
         }
+        /* A runtime binds the rootfs onto itself in the container's mount
+         * namespace, and crdma requires that mount: so does this test, in a
+         * mount namespace of its own. */
+        static bool private_ns;
+        if (!private_ns && (unshare(CLONE_NEWNS) < 0 ||
+                            mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0))
+                return -1;
+        private_ns = true;
         snprintf(rootfs, sizeof(rootfs), "/tmp/crdma-test-devnodes-XXXXXX");
-        if (!mkdtemp(rootfs))
+        if (!mkdtemp(rootfs) || mount(rootfs, rootfs, NULL, MS_BIND, NULL) < 0)
                 return -1;
         return mkdir(at("dev"), 0755);
 }
@@ -57,6 +68,7 @@ static int cleanup_rootfs(void **state)
         (void) state;
         if (!rootfs[0])
                 return 0;
+        umount2(rootfs, MNT_DETACH);
         char cmd[160];
         snprintf(cmd, sizeof(cmd), "rm -rf '%s' /tmp/crdma-test-devnodes-outside", rootfs);
         return system(cmd) == 0 ? 0 : -1;
