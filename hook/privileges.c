@@ -83,11 +83,15 @@ static int drop_to(const cap_value_t *keep, size_t n_keep, bool debug)
 int cli_drop_privileges(struct cli *cli, int (*run)(struct cli *))
 {
         /* A preloaded library in a root hook is the NVIDIAScape lesson
-         * (CVE-2025-23266): refuse rather than run with it. */
-        if (getenv("LD_PRELOAD")) {
-                fprintf(stderr, "crdma-hook: error: LD_PRELOAD is set: crdma-hook refuses to run "
+         * (CVE-2025-23266): refuse rather than run with it.  LD_AUDIT makes
+         * the loader run a library's code just the same. */
+        const char *injector = getenv("LD_PRELOAD") ? "LD_PRELOAD"
+                               : getenv("LD_AUDIT") ? "LD_AUDIT"
+                                                    : NULL;
+        if (injector) {
+                fprintf(stderr, "crdma-hook: error: %s is set: crdma-hook refuses to run "
                         "with a preloaded library; give the hook an explicit env (the hooks.d and "
-                        "config.json files crdma ships do)\n");
+                        "config.json files crdma ships do)\n", injector);
                 return CLI_EXIT_REFUSED;
         }
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {

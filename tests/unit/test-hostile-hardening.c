@@ -237,6 +237,36 @@ static void test_running_read_only_hook(void **state)
         assert_int_equal(status_hex(his, "CapAmb:\t"), 0);
 }
 
+/* LD_AUDIT makes the loader run a library's code as LD_PRELOAD does. */
+static void test_ld_audit_refused(void **state)
+{
+        (void) state;
+        int err[2];
+        assert_int_equal(pipe2(err, O_CLOEXEC), 0);
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                dup2(err[1], STDERR_FILENO);
+                char *const args[] = { "crdma-hook", "devices", NULL };
+                char *const env[] = { "PATH=/usr/bin:/bin", "LD_AUDIT=/nonexistent/audit.so", NULL };
+                execve(hook_path, args, env);
+                _exit(127);
+        }
+        close(err[1]);
+        char text[2048] = "";
+        size_t got = 0;
+        ssize_t n;
+        while (got < sizeof(text) - 1 && (n = read(err[0], text + got, sizeof(text) - 1 - got)) > 0)
+                got += (size_t) n;
+        close(err[0]);
+        int ws;
+        assert_int_equal(waitpid(pid, &ws, 0), pid);
+        assert_true(WIFEXITED(ws));
+        assert_int_equal(WEXITSTATUS(ws), 1);
+        if (!strstr(text, "crdma-hook: error: LD_AUDIT is set: crdma-hook refuses to run"))
+                fail_msg("stderr: %s", text);
+}
+
 int main(int argc, char **argv)
 {
         if (argc != 4) {
@@ -251,6 +281,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_library_binary),
                 cmocka_unit_test(test_running_inject_hook),
                 cmocka_unit_test(test_running_read_only_hook),
+                cmocka_unit_test(test_ld_audit_refused),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
