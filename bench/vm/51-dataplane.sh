@@ -12,6 +12,9 @@ need_hook
 need_cmd ib_write_bw ib_send_bw ib_write_lat
 veth_ips
 rounds=7
+# The containers get RLIMIT_MEMLOCK unlimited from the hook (the default policy): the host
+# pair runs with the same.
+ulimit -l unlimited
 g0=$(gid_index_ll rxe0) || fail "rxe0 has no link-local GID"
 g1=$(gid_index_ll rxe1) || fail "rxe1 has no link-local GID"
 hook="$CRDMA_HOOK createRuntime"

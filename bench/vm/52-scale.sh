@@ -12,18 +12,58 @@ need_hook
 total=200
 hook=(--hook createRuntime "$CRDMA_HOOK createRuntime")
 
-# counters: one "name value" a line
+# counters: one "name value" a line. Open files are counted exactly, as the entries of
+# every /proc/PID/fd (fs/file-nr is a per-CPU counter read without summing: it moves in
+# steps of 32 on its own); processes without the kernel's threads (children of kthreadd).
 counters() {
 	sync
 	echo 3 >/proc/sys/vm/drop_caches
-	echo "open_files $(cut -f1 /proc/sys/fs/file-nr)"
+	echo "open_fds $(find /proc/[0-9]*/fd -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)"
 	echo "cgroups $(find /sys/fs/cgroup -type d | wc -l)"
 	echo "char_nodes $(find /dev /tmp /run -xdev -type c 2>/dev/null | wc -l)"
 	echo "mounts $(wc -l </proc/self/mountinfo)"
-	echo "processes $(find /proc -maxdepth 1 -name '[0-9]*' | wc -l)"
+	echo "processes $(ps -e -o pid=,ppid= | awk '$1 != 2 && $2 != 2' | wc -l)"
 	echo "net_namespaces $(find /proc/[0-9]*/ns/net -maxdepth 0 -printf '%l\n' 2>/dev/null | sort -u | wc -l)"
+	echo "bpf_progs $(find /proc/[0-9]*/fdinfo -mindepth 1 -maxdepth 1 -exec grep -l '^prog_id' {} + 2>/dev/null | wc -l)"
 	echo "mem_available_kib $(awk '$1 == "MemAvailable:" { print $2 }' /proc/meminfo)"
+	echo "shmem_kib $(awk '$1 == "Shmem:" { print $2 }' /proc/meminfo)"
 	echo "slab_unreclaimable_kib $(awk '$1 == "SUnreclaim:" { print $2 }' /proc/meminfo)"
+}
+# sequence NAME BUNDLE: $total containers of BUNDLE one after the other (crun and runc in
+# turn); prints the counters' table and sets SEQ_JSON (counters before/after) and SEQ_LEAKS
+SEQ_JSON='' SEQ_LEAKS=()
+sequence() {
+	local name=$1 bundle=$2 before after t0 secs i rt n bv av d
+	before=$(counters)
+	ps -e -o pid=,ppid=,comm= | awk '$1 != 2 && $2 != 2' >"$WORK/ps.before"
+	t0=$SECONDS
+	for ((i = 1; i <= total; i++)); do
+		rt=crun
+		((i % 2)) || rt=runc
+		"$rt" run --bundle "$bundle" "$name$i" </dev/null >"$WORK/seq.log" 2>&1 ||
+			{ cat "$WORK/seq.log"; fail "$name: container $i ($rt) failed"; }
+	done
+	secs=$((SECONDS - t0))
+	after=$(counters)
+	note "$name: $total containers in ${secs}s"
+	printf '%-24s %-10s %-10s %s\n' COUNTER BEFORE AFTER DELTA
+	SEQ_JSON="{\"bench\":\"scale-$name\",\"containers\":$total,\"seconds\":$secs"
+	SEQ_LEAKS=()
+	while read -r n bv; do
+		av=$(awk -v n="$n" '$1 == n { print $2 }' <<<"$after")
+		d=$((av - bv))
+		printf '%-24s %-10s %-10s %s\n' "$n" "$bv" "$av" "$d"
+		SEQ_JSON+=",\"${n}_before\":$bv,\"${n}_after\":$av"
+		case $n in
+		mem_available_kib | shmem_kib | slab_unreclaimable_kib) ;; # compared with the control
+		*) ((d == 0)) || SEQ_LEAKS+=("$n $d") ;;
+		esac
+	done <<<"$before"
+	SEQ_JSON+="}"
+	if ((${#SEQ_LEAKS[@]})); then
+		note "processes now and not before:"
+		ps -e -o pid=,ppid=,comm= | awk '$1 != 2 && $2 != 2' | diff "$WORK/ps.before" - | sed 's/^/   | /' || true
+	fi
 }
 
 step "four long-running containers with limits (2 crun, 2 runc)"
@@ -47,37 +87,20 @@ for i in 1 2 3 4; do
 	before_max[$i]=$line
 done
 
+step "control: $total containers without the hook, one after the other"
+oci_bundle "$WORK/ctl" --host-net -- /bin/true
+sequence control "$WORK/ctl"
+control_json=$SEQ_JSON
+control_leaks=("${SEQ_LEAKS[@]}")
+figure "$control_json"
+
 step "$total containers with the hook, one after the other"
 oci_bundle "$WORK/seq" --host-net "${hook[@]}" --annotation io.crdma.devices=rxe0 \
 	--annotation io.crdma.hca-handles=4 -- sh -c 'test -c /dev/infiniband/uverbs0'
-before=$(counters)
-t0=$SECONDS
-for ((i = 1; i <= total; i++)); do
-	rt=crun
-	((i % 2)) || rt=runc
-	"$rt" run --bundle "$WORK/seq" "seq$i" </dev/null >"$WORK/seq.log" 2>&1 ||
-		{ cat "$WORK/seq.log"; fail "container $i ($rt) failed"; }
-done
-secs=$((SECONDS - t0))
-after=$(counters)
-note "$total containers in ${secs}s"
-printf '%-24s %-10s %-10s %s\n' COUNTER BEFORE AFTER DELTA
-json="{\"bench\":\"scale-sequential\",\"containers\":$total,\"seconds\":$secs"
-leaks=()
-while read -r name bv; do
-	av=$(awk -v n="$name" '$1 == n { print $2 }' <<<"$after")
-	d=$((av - bv))
-	printf '%-24s %-10s %-10s %s\n' "$name" "$bv" "$av" "$d"
-	json+=",\"${name}_before\":$bv,\"${name}_after\":$av"
-	case $name in
-	mem_available_kib | slab_unreclaimable_kib) ;; # reported, not asserted: caches move them
-	*) ((d == 0)) || leaks+=("$name $d") ;;
-	esac
-done <<<"$before"
-json+="}"
-figure "$json"
-((${#leaks[@]} == 0)) || fail "leaks: ${leaks[*]}"
-ok "open files, cgroups, char device nodes, mounts, processes and network namespaces unchanged"
+sequence hooked "$WORK/seq"
+figure "$SEQ_JSON"
+((${#SEQ_LEAKS[@]} == 0)) || fail "leaks with the hook: ${SEQ_LEAKS[*]} (without it: ${control_leaks[*]:-none})"
+ok "open fds, cgroups, char device nodes, mounts, processes, network namespaces and BPF programs unchanged"
 
 for i in 1 2 3 4; do
 	line=$(rdma_line "$(bundle_cgroup "$WORK/keep$i")/rdma.max" rxe$((i % 2)))
