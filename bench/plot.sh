@@ -9,9 +9,9 @@ command -v gnuplot >/dev/null || { echo "bench/plot.sh: no gnuplot (scripts/inst
 dat=$(mktemp -d)
 trap 'rm -rf "$dat"' EXIT
 plots=()
-series() { # series STAGE REQUEST-SELECTOR LABEL STYLE
-	local f=$dat/$1-$2.dat
-	grep '^{"bench":"hook"' "$in" | jq -r --arg s "$1" --arg r "$2" '
+series() { # series STAGE REQUEST-SELECTOR LABEL STYLE [BENCH]
+	local f=$dat/$1-$2-${5:-hook}.dat
+	grep "^{\"bench\":\"${5:-hook}\"" "$in" | jq -r --arg s "$1" --arg r "$2" '
 	  select(.stage == $s and (if $r == "all" then .request == "all" else .request != "all" end))
 	  | "\(.host_devices) \(.median_ms) \(.min_ms) \(.p99_ms)"' | sort -n >"$f"
 	[ -s "$f" ] && plots+=("'$f' using 1:2:3:4 with yerrorlines $4 title '$3'")
@@ -22,6 +22,8 @@ series createRuntime one "createRuntime, one device asked" "lw 2 lc rgb '#1f77b4
 series createRuntime all "createRuntime, all devices asked" "lw 2 lc rgb '#d62728'"
 series precreate one "precreate, one device asked" "lw 2 lc rgb '#2ca02c'"
 series precreate all "precreate, all devices asked" "lw 2 lc rgb '#ff7f0e'"
+series createRuntime one "createRuntime, one device asked, before the targeted scan" \
+	"lw 2 dt 4 lc rgb '#9467bd'" hook-baseline
 ((${#plots[@]})) || { echo "bench/plot.sh: no hook figures in $in" >&2; exit 1; }
 {
 	echo "set terminal pngcairo size 960,600 font 'DejaVu Sans,11'"
@@ -31,6 +33,7 @@ series precreate all "precreate, all devices asked" "lw 2 lc rgb '#ff7f0e'"
 	echo "set xlabel 'RDMA devices on the host (fake sysfs tree)'"
 	echo "set ylabel 'wall time per hook run, ms (median; bars: min to p99)'"
 	echo "set xtics (1, 8, 64, 256, 1024)"
+	echo "set xrange [0.8:1400]"
 	echo "set grid"
 	echo "set key top left"
 	echo "set arrow from 8,2 to 256,10 nohead dt 3 lc rgb '#444444'"
