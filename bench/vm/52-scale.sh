@@ -35,7 +35,7 @@ SEQ_JSON='' SEQ_LEAKS=()
 sequence() {
 	local name=$1 bundle=$2 before after t0 secs i rt n bv av d
 	before=$(counters)
-	ps -e -o pid=,ppid=,comm= | awk '$1 != 2 && $2 != 2' >"$WORK/ps.before"
+	ps -e -o pid=,ppid=,comm= | awk '$1 != 2 && $2 != 2 && $3 !~ /^(ps|awk|diff|sed)$/' >"$WORK/ps.before"
 	t0=$SECONDS
 	for ((i = 1; i <= total; i++)); do
 		rt=crun
@@ -62,7 +62,7 @@ sequence() {
 	SEQ_JSON+="}"
 	if ((${#SEQ_LEAKS[@]})); then
 		note "processes now and not before:"
-		ps -e -o pid=,ppid=,comm= | awk '$1 != 2 && $2 != 2' | diff "$WORK/ps.before" - | sed 's/^/   | /' || true
+		ps -e -o pid=,ppid=,comm= | awk '$1 != 2 && $2 != 2 && $3 !~ /^(ps|awk|diff|sed)$/' | diff "$WORK/ps.before" - | sed 's/^/   | /' || true
 	fi
 }
 
