@@ -7,10 +7,19 @@
  * "@runtime=runc|crun", "@cgroup2", "@rdma", "@hook" set the edit options.
  * Invariants (oci/config.h): a parsed config writes; what it writes parses
  * and writes the same again; applying twice is applying once; a refused
- * apply leaves the config as it was. */
+ * apply leaves the config as it was.
+ * The config alone then goes through crdma_config_edit, the whole path of
+ * `crdma-hook edit` and precreate (its own annotations, the same tree and
+ * policy from a file, a cgroup v2 root with the rdma controller): one without
+ * io.crdma.* annotations comes back byte for byte; editing the edited config
+ * changes nothing. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "context.h"
@@ -23,6 +32,7 @@ static struct crdma_context *ctx;
 static struct crdma_device_list *devices;
 static struct crdma_policy *policy;
 static struct crdma_plan *fallback;
+static struct crdma_context *whole; /* for crdma_config_edit */
 
 static const char permissive[] =
         "{\"version\":1,\"devices\":[\"*\"],"
@@ -40,6 +50,32 @@ static struct crdma_plan *plan_for(const struct crdma_kv *kv, size_t n, struct c
         return r >= 0 ? plan : NULL;
 }
 
+static void write_scratch(const char *path, const char *text)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0 || write(fd, text, strlen(text)) != (ssize_t) strlen(text))
+                fuzz_fail(__FILE__, __LINE__, "setup", "cannot write %s", path);
+        close(fd);
+}
+
+/* The context crdma_config_edit reads everything from. */
+static int whole_context(struct crdma_error **err)
+{
+        char cgroup[4200], policy_path[4200], controllers[4300];
+        snprintf(cgroup, sizeof(cgroup), "%s/cgroup", fuzz_scratch_dir());
+        snprintf(policy_path, sizeof(policy_path), "%s/policy.json", fuzz_scratch_dir());
+        snprintf(controllers, sizeof(controllers), "%s/cgroup.controllers", cgroup);
+        if (mkdir(cgroup, 0755) < 0 && errno != EEXIST)
+                fuzz_fail(__FILE__, __LINE__, "setup", "cannot make %s", cgroup);
+        write_scratch(controllers, "cpuset cpu io memory pids rdma\n");
+        write_scratch(policy_path, permissive);
+        if (crdma_context_new(&whole, err) < 0 ||
+            crdma_context_set_root(whole, CRDMA_ROOT_SYSFS, CRDMA_TEST_DATA "/sysfs/mixed", err) < 0 ||
+            crdma_context_set_root(whole, CRDMA_ROOT_CGROUP, cgroup, err) < 0)
+                return -1;
+        return crdma_context_set_policy_path(whole, policy_path, err);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
         (void) argc, (void) argv;
@@ -52,7 +88,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
             crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS, CRDMA_TEST_DATA "/sysfs/mixed", &err) < 0 ||
             crdma_devices_scan(ctx, &devices, &err) < 0 ||
             crdma_policy_parse(permissive, strlen(permissive), "fuzz policy", &policy, &err) < 0 ||
-            !(fallback = plan_for(all, sizeof(all) / sizeof(all[0]), &err)))
+            !(fallback = plan_for(all, sizeof(all) / sizeof(all[0]), &err)) ||
+            whole_context(&err) < 0)
                 fuzz_fail(__FILE__, __LINE__, "setup", "%s", crdma_error_message(err));
         return 0;
 }
@@ -137,6 +174,44 @@ static void edit(const struct fuzz_part *text, const struct crdma_plan *plan,
         oci_config_free(c);
 }
 
+/* Whether a parsed config has an io.crdma.* annotation. */
+static bool asks_crdma(const struct fuzz_part *text)
+{
+        struct oci_config *c = NULL;
+        struct crdma_error *err = NULL;
+        if (oci_config_parse(text->data, text->len, "config.json", &c, &err) < 0) {
+                crdma_error_free(err);
+                return true; /* unknown: no claim */
+        }
+        const char *path[] = { "annotations", NULL };
+        yajl_val ann = yajl_tree_get(oci_config_root(c), path, yajl_t_object);
+        bool asks = false;
+        for (size_t i = 0; ann && i < YAJL_GET_OBJECT(ann)->len; i++)
+                asks |= strncmp(YAJL_GET_OBJECT(ann)->keys[i], "io.crdma.", 9) == 0;
+        oci_config_free(c);
+        return asks;
+}
+
+static void edit_whole(const struct fuzz_part *text, const struct oci_edit_options *opts)
+{
+        char *out = NULL, *again = NULL;
+        struct crdma_error *err = NULL;
+        int r = crdma_config_edit(whole, text->data, text->len, opts->runtime, opts->hook_path,
+                                  &out, &err);
+        if (r < 0) {
+                fuzz_check_error(r, &err);
+                return;
+        }
+        size_t len = strlen(out);
+        FUZZ_ASSERT(asks_crdma(text) || (len == text->len && memcmp(out, text->data, len) == 0),
+                    "a config without io.crdma.* annotations changed:\n%s", out);
+        r = crdma_config_edit(whole, out, len, opts->runtime, opts->hook_path, &again, &err);
+        FUZZ_ASSERT(r >= 0, "the edited config is refused: %s\n%s", crdma_error_message(err), out);
+        FUZZ_ASSERT(strcmp(out, again) == 0, "editing again changed it:\n%s\n%s", out, again);
+        free(again);
+        free(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct fuzz_part parts[2];
@@ -152,6 +227,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!plan && err)
                 fuzz_check_error(-crdma_error_errno(err), &err);
         edit(&parts[0], plan ? plan : fallback, &opts);
+        edit_whole(&parts[0], &opts);
         crdma_plan_free(plan);
         free(ann);
         return 0;

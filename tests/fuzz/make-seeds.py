@@ -142,6 +142,17 @@ def config():
           '{"allow":true,"type":"c","major":231,"access":"r"}]}}}' + SEP + sets[0])
     write('config', 'empty-object.json', '{}' + SEP + sets[1] + options[3])
     write('config', 'exclusive-crun.json', read('oci', 'crun-spec.json') + SEP + sets[2] + options[2])
+    # Annotated configs: what crdma_config_edit (edit, precreate) acts on.
+    write('config', 'annotated-runc.json',
+          annotated(read('oci', 'runc-spec.json'), ANNOTATIONS['all-limits']) + SEP + options[1])
+    write('config', 'annotated-podman.json',
+          json.dumps(dict(json.loads(read('oci', 'podman-precreate.json')),
+                          annotations=ANNOTATIONS['list-exclusive']), separators=(',', ':'))
+          + SEP + options[3])
+    write('config', 'annotated-crun.json',
+          annotated(read('oci', 'crun-spec.json'), ANNOTATIONS['rxe0']) + SEP + options[2])
+    write('config', 'annotated-typo.json',
+          annotated(read('oci', 'crun-spec.json'), ANNOTATIONS['typo']))
 
 
 # sysfs: only what crdma_devices_scan reads, so a seed stays a few KiB.
