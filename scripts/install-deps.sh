@@ -3,6 +3,7 @@
 # Install what crdma needs on Debian 12, as root, without questions.
 #   install-deps.sh build      compiler, meson and the libraries
 #   install-deps.sh test       + what the unit suite needs
+#   install-deps.sh bench      gnuplot for docs/benchmarks.md's plot (not in CI)
 set -euo pipefail
 
 build=(meson ninja-build pkg-config gcc libc6-dev python3
@@ -10,13 +11,16 @@ build=(meson ninja-build pkg-config gcc libc6-dev python3
 # clang-14 and libclang-rt-14-dev: libFuzzer and clang's sanitizers for
 # tests/fuzz; llvm-14: llvm-symbolizer, for file:line in their reports.
 test=(libcmocka-dev binutils mandoc runc jq clang-14 libclang-rt-14-dev llvm-14)
+# gnuplot-nox: bench/plot.sh draws the hook-time plot as PNG (pngcairo).
+bench=(gnuplot-nox)
 
 want=()
 for set in "$@"; do
         case $set in
         build) want+=("${build[@]}") ;;
         test) want+=("${build[@]}" "${test[@]}") ;;
-        *) echo "install-deps.sh: unknown set '$set' (build, test)" >&2; exit 2 ;;
+        bench) want+=("${bench[@]}") ;;
+        *) echo "install-deps.sh: unknown set '$set' (build, test, bench)" >&2; exit 2 ;;
         esac
 done
 
