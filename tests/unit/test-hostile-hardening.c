@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* What an attacker who reaches crdma-hook finds: the binaries built as
  * hardened (PIE, full RELRO, non-executable stack, stack protector,
- * _FORTIFY_SOURCE), and a running hook holding only its command's
+ * _FORTIFY_SOURCE) and importing nothing that execs or loads code, and a
+ * running hook holding only its command's
  * capabilities with no_new_privs set, read from /proc/<pid>/status while it
  * waits for the OCI state on stdin.
  *
@@ -33,6 +34,13 @@ static bool fortify_expected;
 struct elf_facts {
         bool pie, relro, bind_now, nx_stack, stack_chk, fortify;
         char fortified[64]; /* one __*_chk import, for the message */
+        char runs_code[64]; /* an import that runs other code: exec*, system, dlopen... */
+};
+
+/* The hook execs nothing and loads nothing (no_new_privs is a second line). */
+static const char *const code_runners[] = {
+        "execve", "execv", "execvp", "execvpe", "execl", "execlp", "execle", "fexecve",
+        "execveat", "system", "popen", "posix_spawn", "posix_spawnp", "dlopen", "dlmopen",
 };
 
 static void elf_read(const char *path, struct elf_facts *f)
@@ -86,6 +94,9 @@ static void elf_read(const char *path, struct elf_facts *f)
                                 continue; /* only imports */
                         const char *n = names + sym[j].st_name;
                         size_t len = strlen(n);
+                        for (size_t k = 0; k < sizeof(code_runners) / sizeof(code_runners[0]); k++)
+                                if (strcmp(n, code_runners[k]) == 0)
+                                        snprintf(f->runs_code, sizeof(f->runs_code), "%s", n);
                         if (strcmp(n, "__stack_chk_fail") == 0)
                                 f->stack_chk = true;
                         else if (strncmp(n, "__", 2) == 0 && len > 4 && strcmp(n + len - 4, "_chk") == 0) {
@@ -111,6 +122,8 @@ static void check_binary(const char *path)
         assert_true(f.stack_chk);
         if (fortify_expected)
                 assert_true(f.fortify);
+        if (f.runs_code[0])
+                fail_msg("%s imports %s: crdma-hook must exec and load nothing", path, f.runs_code);
 }
 
 static void test_hook_binary(void **state)
