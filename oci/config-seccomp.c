@@ -3,7 +3,8 @@
  * linux.seccomp profile that denies by default.  A name counts when
  * libseccomp knows it on at least one of the profile's architectures
  * (runtimes skip a name an architecture lacks).  A rule that already allows
- * a syscall unconditionally is enough; one that gives it another action
+ * a syscall unconditionally is enough, and a syscall with rules on its
+ * arguments is left to them; one that gives it another action
  * unconditionally is refused: libseccomp (2.5.4) keeps the first of two such
  * rules and drops the later allow without an error, so it would not apply. */
 #include <errno.h>
@@ -118,7 +119,7 @@ int oci_edit_check_seccomp(struct oci_edit *e, struct crdma_error **err)
                                   e->origin, want->name);
                         continue;
                 }
-                bool allowed = false;
+                bool allowed = false, conditional = false;
                 for (size_t i = 0; rules && i < rules->u.array.len; i++) {
                         struct rule rule = { 0 };
                         r = read_rule(e, rules->u.array.values[i], i, &rule, err);
@@ -126,6 +127,7 @@ int oci_edit_check_seccomp(struct oci_edit *e, struct crdma_error **err)
                                 return r;
                         if (!tree_strings_contain(rule.names, want->name))
                                 continue;
+                        conditional |= rule.args != NULL;
                         if (is_allow(&rule) && (!rule.args || (want->arg0 >= 0 &&
                                                                args_arg0_eq(rule.args, want->arg0))))
                                 allowed = true;
@@ -139,6 +141,17 @@ int oci_edit_check_seccomp(struct oci_edit *e, struct crdma_error **err)
                 }
                 if (allowed)
                         continue;
+                /* Rules on its arguments are the profile's own case-by-case
+                 * choice (podman's denies only audit netlink sockets), and
+                 * libseccomp refuses a rule that overlaps one of them with
+                 * another action ("seccomp_rule_add_array: File exists"). */
+                if (conditional) {
+                        crdma_log(e->opts->ctx, CRDMA_LOG_DEBUG,
+                                  "%s: the seccomp profile has rules on %s's arguments; left "
+                                  "as they are",
+                                  e->origin, want->name);
+                        continue;
+                }
                 if (want->arg0 == AF_NETLINK && strcmp(want->name, "socket") == 0)
                         e->allow_netlink_socket = true;
                 else if (want->arg0 < 0)
