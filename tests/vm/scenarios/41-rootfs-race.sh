@@ -103,10 +103,11 @@ for rt in runc crun; do
 	done
 done
 
-# racer ROOTFS: rename things in and around ROOTFS until killed
+# racer ROOTFS: rename things in and around ROOTFS until $WORK/racer.stop exists (a kill
+# could land while its mv runs on, and race the final restore)
 racer() {
 	local r=$1 i=0
-	while :; do
+	while [[ ! -e $WORK/racer.stop ]]; do
 		i=$((i + 1))
 		case $((i % 4)) in
 		0) mv "$r/dev" "$r/dev.real" 2>/dev/null && ln -s /etc "$r/dev" ;;
@@ -134,6 +135,7 @@ for rt in runc crun; do
 		--hook createRuntime "$CRDMA_HOOK --policy $policy createRuntime" \
 		--jq '.mounts |= map(select(.destination != "/dev"))' --jq '.root.readonly = false' \
 		-- sh -c 'ls /dev/infiniband | tr "\n" " "'
+	rm -f "$WORK/racer.stop"
 	racer "$r" &
 	racer_pid=$!
 	worked=0 with_nodes=0 refused=0 runtime_failed=0
@@ -159,7 +161,7 @@ for rt in runc crun; do
 			runtime_failed=$((runtime_failed + 1))
 		fi
 	done
-	kill "$racer_pid"
+	touch "$WORK/racer.stop"
 	wait "$racer_pid" 2>/dev/null || true
 	restore "$r"
 	for why in "${!reasons[@]}"; do note "hook refused: ...$why"; done
