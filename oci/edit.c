@@ -17,25 +17,10 @@ static void annotations_freep(struct oci_annotations *a)
         oci_annotations_clear(a);
 }
 
-static void request_freep(struct crdma_request **r)
-{
-        crdma_request_free(*r);
-}
-
-static void policy_freep(struct crdma_policy **p)
-{
-        crdma_policy_free(*p);
-}
-
-static void devices_freep(struct crdma_device_list **l)
-{
-        crdma_device_list_free(*l);
-}
-
-static void plan_freep(struct crdma_plan **p)
-{
-        crdma_plan_free(*p);
-}
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_request *, crdma_request_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_policy *, crdma_policy_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_device_list *, crdma_device_list_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_plan *, crdma_plan_free)
 
 static int edit_parsed(struct crdma_context *ctx, const struct crdma_plan *plan,
                        struct oci_config *c, const char *config, size_t len,
@@ -88,11 +73,11 @@ int crdma_config_edit(struct crdma_context *ctx, const char *config, size_t len,
         if (r < 0)
                 return r;
 
-        __attribute__((cleanup(annotations_freep))) struct oci_annotations ann = { 0 };
-        __attribute__((cleanup(request_freep))) struct crdma_request *req = NULL;
-        __attribute__((cleanup(policy_freep))) struct crdma_policy *policy = NULL;
-        __attribute__((cleanup(devices_freep))) struct crdma_device_list *devices = NULL;
-        __attribute__((cleanup(plan_freep))) struct crdma_plan *plan = NULL;
+        _cleanup_(annotations_freep) struct oci_annotations ann = { 0 };
+        _cleanup_(crdma_request_freep) struct crdma_request *req = NULL;
+        _cleanup_(crdma_policy_freep) struct crdma_policy *policy = NULL;
+        _cleanup_(crdma_device_list_freep) struct crdma_device_list *devices = NULL;
+        _cleanup_(crdma_plan_freep) struct crdma_plan *plan = NULL;
         const char *path[] = { "annotations", NULL };
         r = oci_annotations_from_tree(yajl_tree_get(oci_config_root(c), path, yajl_t_any), &ann,
                                       err);
