@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -34,6 +35,31 @@ static bool word_in(const char *list, const char *word)
         return false;
 }
 
+int crdma_cgroup_host(struct crdma_context *ctx, struct crdma_cgroup_host *out,
+                      struct crdma_error **err)
+{
+        int root = crdma_context_root_fd(ctx, CRDMA_ROOT_CGROUP, err);
+        if (root < 0)
+                return root;
+        *out = (struct crdma_cgroup_host){ 0 };
+        /* A unified mount has cgroup.controllers at its top; a v1/hybrid one
+         * is a tmpfs of per-controller mounts, rdma's among them when the
+         * kernel has it and it is mounted. */
+        _cleanup_free_ char *controllers = NULL;
+        int r = crdma_read_text_at(root, "cgroup.controllers", CRDMA_TEXT_MAX, &controllers);
+        if (r >= 0) {
+                out->v2 = true;
+                out->rdma = word_in(controllers, "rdma");
+                return 0;
+        }
+        if (r != -ENOENT)
+                return crdma_fail(err, -r, "%s/cgroup.controllers: cannot read it",
+                                  crdma_context_root_path(ctx, CRDMA_ROOT_CGROUP));
+        struct stat st;
+        out->rdma = fstatat(root, "rdma", &st, 0) == 0 && S_ISDIR(st.st_mode);
+        return 0;
+}
+
 int crdma_cgroup_open(struct crdma_context *ctx, const char *sub, const char *path,
                       struct crdma_error **err)
 {
@@ -55,33 +81,30 @@ int crdma_cgroup_open(struct crdma_context *ctx, const char *sub, const char *pa
 int crdma_cgroup_target_init(struct crdma_context *ctx, const struct crdma_proc_cgroups *pc,
                              struct crdma_cgroup_target *out, struct crdma_error **err)
 {
-        int root = crdma_context_root_fd(ctx, CRDMA_ROOT_CGROUP, err);
-        if (root < 0)
-                return root;
+        struct crdma_cgroup_host host;
+        int r = crdma_cgroup_host(ctx, &host, err);
+        if (r < 0)
+                return r;
         struct crdma_cgroup_target t = { 0 };
-        _cleanup_free_ char *controllers = NULL;
-        const char *rootpath = crdma_context_root_path(ctx, CRDMA_ROOT_CGROUP);
-
-        /* A unified mount has cgroup.controllers at its top; a v1/hybrid one
-         * is a tmpfs of per-controller mounts. */
-        if (crdma_read_text_at(root, "cgroup.controllers", CRDMA_TEXT_MAX, &controllers) >= 0) {
+        if (host.v2) {
                 if (!pc->unified)
                         return crdma_fail(err, ENOENT, "cgroup %s is unified (v2) but the "
-                                          "container's process is in no v2 cgroup", rootpath);
+                                          "container's process is in no v2 cgroup",
+                                          crdma_context_root_path(ctx, CRDMA_ROOT_CGROUP));
                 if (strcmp(pc->unified, "/") == 0)
                         return crdma_fail(err, EINVAL, "the container's process is in the root "
                                           "cgroup; rdma.max cannot be set there (is the runtime "
                                           "managing cgroups?)");
                 t.mode = CRDMA_CGROUP_V2;
                 t.path = strdup(pc->unified);
-                t.rdma_available = word_in(controllers, "rdma");
+                t.rdma_available = host.rdma;
         } else {
                 t.mode = CRDMA_CGROUP_V1;
                 if (pc->devices && !(t.devices_path = strdup(pc->devices))) {
                         crdma_cgroup_target_clear(&t);
                         return crdma_fail_oom(err);
                 }
-                t.rdma_available = pc->rdma && faccessat(root, "rdma", F_OK, 0) == 0;
+                t.rdma_available = pc->rdma && host.rdma;
                 if (pc->rdma)
                         t.path = strdup(pc->rdma);
         }

@@ -18,6 +18,16 @@ struct crdma_cgroup_target {
         bool rdma_available; /* the kernel has the rdma controller where it is needed */
 };
 
+/* The host's cgroup layout at the context's cgroup root, as a runtime on it
+ * sees it before any container exists (the config editor picks where rdma
+ * limits go from it). */
+struct crdma_cgroup_host {
+        bool v2;   /* cgroup2 at the root (not v1, not hybrid) */
+        bool rdma; /* the rdma controller is there for containers */
+};
+int crdma_cgroup_host(struct crdma_context *ctx, struct crdma_cgroup_host *out,
+                      struct crdma_error **err);
+
 /* Where the container's process lives, and whether rdma.max can be set there. */
 int crdma_cgroup_target_init(struct crdma_context *ctx, const struct crdma_proc_cgroups *pc,
                              struct crdma_cgroup_target *out, struct crdma_error **err);

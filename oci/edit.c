@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "annotations.h"
-#include "cgroup-host.h"
+#include "cgroup.h"
 #include "cleanup.h"
 #include "config.h"
 #include "context.h"
