@@ -16,6 +16,7 @@
 #include "config-tree.h"
 #include "context.h"
 #include "error.h"
+#include "state.h"
 #include "syscalls.h"
 
 struct rule {
@@ -98,7 +99,7 @@ int oci_edit_check_seccomp(struct oci_edit *e, struct crdma_error **err)
         if (!def)
                 return crdma_refuse(err, EINVAL, "%s: linux.seccomp has no \"defaultAction\"",
                                     e->origin);
-        if (strcmp(def->u.string, "SCMP_ACT_ALLOW") == 0 || strcmp(def->u.string, "SCMP_ACT_LOG") == 0)
+        if (oci_seccomp_action_allows(def->u.string))
                 return 0;
         r = tree_member_strings(e->origin, sc, "architectures", "linux.seccomp.architectures",
                                 &arches, err);

@@ -192,6 +192,11 @@ static int read_rlimits(struct oci_container *c, struct crdma_error **err)
         return 0;
 }
 
+bool oci_seccomp_action_allows(const char *action)
+{
+        return strcmp(action, "SCMP_ACT_ALLOW") == 0 || strcmp(action, "SCMP_ACT_LOG") == 0;
+}
+
 /* Which syscalls the profile lets through unconditionally: rules whose action
  * is SCMP_ACT_ALLOW (or LOG) and that carry no argument filter. */
 static int read_seccomp(struct oci_container *c)
@@ -202,8 +207,7 @@ static int read_seccomp(struct oci_container *c)
                 return 0;
         const char *def_path[] = { "defaultAction", NULL };
         const char *def = get_string(sc, def_path);
-        c->seccomp_denies_by_default =
-                def && strcmp(def, "SCMP_ACT_ALLOW") != 0 && strcmp(def, "SCMP_ACT_LOG") != 0;
+        c->seccomp_denies_by_default = def && !oci_seccomp_action_allows(def);
         const char *sys_path[] = { "syscalls", NULL };
         yajl_val rules = yajl_tree_get(sc, sys_path, yajl_t_array);
         for (size_t i = 0; rules && i < YAJL_GET_ARRAY(rules)->len; i++) {
@@ -214,7 +218,7 @@ static int read_seccomp(struct oci_container *c)
                 yajl_val args = yajl_tree_get(rule, args_path, yajl_t_array);
                 yajl_val names = yajl_tree_get(rule, names_path, yajl_t_array);
                 if (!action || !names || (args && YAJL_GET_ARRAY(args)->len > 0) ||
-                    (strcmp(action, "SCMP_ACT_ALLOW") != 0 && strcmp(action, "SCMP_ACT_LOG") != 0))
+                    !oci_seccomp_action_allows(action))
                         continue;
                 for (size_t j = 0; j < YAJL_GET_ARRAY(names)->len; j++) {
                         const char *s = YAJL_GET_STRING(YAJL_GET_ARRAY(names)->values[j]);

@@ -54,4 +54,7 @@ int oci_container_load(const char *state_text, size_t len, bool need_pid,
 int oci_container_details(struct oci_container *c, struct crdma_error **err);
 void oci_container_clear(struct oci_container *c);
 
+/* A seccomp action that lets a call through: SCMP_ACT_ALLOW or SCMP_ACT_LOG. */
+bool oci_seccomp_action_allows(const char *action);
+
 #endif
