@@ -1,32 +1,67 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# Install what crdma needs on Debian 12, as root, without questions.
-#   install-deps.sh build      compiler, meson and the libraries
-#   install-deps.sh test       + what the unit suite needs
+# Install what crdma needs on Debian 12, as root, without questions. Every
+# package a script or test calls a tool from is in one of these sets.
+#   install-deps.sh build      compiler, meson and the libraries the build links
+#   install-deps.sh test       + what the test suite needs (scripts/test.sh)
+#   install-deps.sh vm         what tests/vm/run and the demo's VM need
 #   install-deps.sh bench      gnuplot for docs/benchmarks.md's plot (not in CI)
+#   install-deps.sh --list SET...   print the packages, install nothing
+# apt's output goes to a log, shown (its end) only when apt fails.
 set -euo pipefail
+. "$(dirname "$0")/lib.sh"
 
-build=(meson ninja-build pkg-config gcc libc6-dev python3
-       libibverbs-dev libmnl-dev libyajl-dev libseccomp-dev libcap-dev libbpf-dev)
-# clang-14 and libclang-rt-14-dev: libFuzzer and clang's sanitizers for
-# tests/fuzz; llvm-14: llvm-symbolizer, for file:line in their reports.
-test=(libcmocka-dev binutils mandoc runc jq clang-14 libclang-rt-14-dev llvm-14)
+# linux-libc-dev (through libc6-dev) has <rdma/rdma_netlink.h>.
+build=(meson ninja-build pkg-config gcc libc6-dev
+       libmnl-dev libyajl-dev libseccomp-dev libcap-dev libbpf-dev)
+# libcmocka-dev: the unit tests; libibverbs-dev: the VM test tools meson builds;
+# binutils: nm for the exported-symbols test; mandoc: the man-page lint;
+# runc: the integration suite; jq, python3: the CLI and schema checks;
+# clang-14, libclang-rt-14-dev: libFuzzer and clang's sanitizers (tests/fuzz);
+# llvm-14: llvm-symbolizer, for file:line in their reports; debootstrap, git:
+# tests/fresh (a clean Debian 12 root, the source tree as a clone has it).
+test=(libcmocka-dev libibverbs-dev binutils mandoc runc jq python3 clang-14
+      libclang-rt-14-dev llvm-14 debootstrap git)
+# The harness: QEMU, the initramfs (busybox, kmod's depmod/modprobe, cpio, and
+# xz-utils/zstd for .ko.xz/.ko.zst modules), a lock (util-linux's flock),
+# pgrep (procps). The guest runs the host's root: the runtimes, RDMA user space,
+# perftest, iproute2's ip and rdma, jq, python3, bpftool (20-devcgroup-bpf).
+# gcc, libc6-dev, libibverbs-dev: the harness compiles the verbs test tools
+# when the build has none (a build with only the build set, as the demo's).
+vm=(qemu-system-x86 busybox-static kmod cpio gzip xz-utils zstd util-linux procps
+    crun runc podman conmon iproute2 rdma-core ibverbs-providers ibverbs-utils perftest
+    jq python3 bpftool gcc libc6-dev libibverbs-dev)
 # gnuplot-nox: bench/plot.sh draws the hook-time plot as PNG (pngcairo).
 bench=(gnuplot-nox)
 
+list=0
+if [[ ${1:-} == --list ]]; then
+        list=1
+        shift
+fi
+[[ $# -gt 0 ]] || { echo "usage: install-deps.sh [--list] build|test|vm|bench..." >&2; exit 2; }
 want=()
 for set in "$@"; do
         case $set in
         build) want+=("${build[@]}") ;;
         test) want+=("${build[@]}" "${test[@]}") ;;
+        vm) want+=("${vm[@]}") ;;
         bench) want+=("${bench[@]}") ;;
-        *) echo "install-deps.sh: unknown set '$set' (build, test, bench)" >&2; exit 2 ;;
+        *) echo "install-deps.sh: unknown set '$set' (build, test, vm, bench)" >&2; exit 2 ;;
         esac
 done
+if ((list)); then
+        printf '%s\n' "${want[@]}" | sort -u
+        exit 0
+fi
 
+# The one rule for "installed": dpkg's own status of the package.
+installed() {
+        [[ $(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null) == installed ]]
+}
 missing=()
-for p in "${want[@]}"; do
-        dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$' || missing+=("$p")
+for p in $(printf '%s\n' "${want[@]}" | sort -u); do
+        installed "$p" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
 
@@ -35,6 +70,11 @@ if [ "$(id -u)" -ne 0 ]; then
         exit 3
 fi
 echo "installing: ${missing[*]}"
+log=$(mktemp /var/tmp/crdma-apt.XXXXXX.log)
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q
-apt-get install -y -q --no-install-recommends "${missing[@]}"
+run_logged "$log" "apt-get could not update its package lists: check the network and /etc/apt/sources.list*" \
+        apt-get update -q || exit 3
+run_logged "$log" "apt-get could not install them: the log says which package and why (a mirror out of date: apt-get update; a held package: apt-mark showhold)" \
+        apt-get install -y -q --no-install-recommends \
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${missing[@]}" || exit 3
+rm -f "$log"

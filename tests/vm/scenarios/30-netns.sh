@@ -15,7 +15,7 @@ need_hook
 need_cmd ip rdma unshare setpriv
 tools=$CRDMA_BUILD_DIR/tests/vm
 NETNS_TOOL=$tools/crdma-vm-netns
-IBOPEN=$tools/crdma-vm-ibopen
+IBOPEN=$CRDMA_VM_TOOLS/crdma-vm-ibopen
 for t in "$NETNS_TOOL" "$IBOPEN"; do
 	[[ -x $t ]] || skip "$t is not built (tests/vm/meson.build builds it)"
 done
