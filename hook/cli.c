@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -78,8 +79,13 @@ int cli_add_annotation(struct cli *cli, char *key_eq_value)
         char *eq = strchr(key_eq_value, '=');
         if (!eq || eq == key_eq_value)
                 return -1;
+        struct crdma_kv *kv = reallocarray(cli->annotations, cli->n_annotations + 1, sizeof(*kv));
+        if (!kv)
+                return -1;
         *eq = '\0';
-        return oci_annotations_add(&cli->annotations, key_eq_value, eq + 1);
+        kv[cli->n_annotations++] = (struct crdma_kv){ .key = key_eq_value, .value = eq + 1 };
+        cli->annotations = kv;
+        return 0;
 }
 
 int cli_open(struct cli *cli)
@@ -102,7 +108,9 @@ void cli_close(struct cli *cli)
 {
         crdma_context_free(cli->ctx);
         cli->ctx = NULL;
-        oci_annotations_clear(&cli->annotations);
+        free(cli->annotations);
+        cli->annotations = NULL;
+        cli->n_annotations = 0;
 }
 
 void cli_print_json(const char *json)

@@ -7,7 +7,6 @@
 #include <sys/types.h>
 
 #include "crdma.h"
-#include "annotations.h"
 
 enum {
         CLI_EXIT_OK = 0,
@@ -35,12 +34,14 @@ struct cli {
         const char *runtime; /* --runtime: runc, crun or auto (NULL: auto) */
         bool dry_run;
         const char *output; /* --output FILE */
-        struct oci_annotations annotations; /* from --annotation */
+        struct crdma_kv *annotations; /* from --annotation, pointing into argv */
+        size_t n_annotations;
         char **args;
         size_t n_args;
         struct crdma_context *ctx;
 };
 
+/* --annotation KEY=VALUE: split in place (the strings stay argv's). */
 int cli_add_annotation(struct cli *cli, char *key_eq_value);
 int cli_open(struct cli *cli);
 void cli_close(struct cli *cli);

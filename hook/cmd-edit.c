@@ -13,8 +13,6 @@
 
 #include "cleanup.h"
 #include "cli.h"
-#include "config.h"
-#include "document.h"
 #include "util.h"
 
 static enum crdma_runtime runtime_of(const struct cli *cli)
@@ -60,7 +58,7 @@ int cli_precreate(struct cli *cli)
                                        "on standard input", cli->args[0]);
         _cleanup_free_ char *text = NULL, *out = NULL;
         size_t len = 0;
-        int r = crdma_read_fd(STDIN_FILENO, OCI_DOCUMENT_MAX, &text, &len);
+        int r = crdma_read_fd(STDIN_FILENO, CRDMA_DOCUMENT_MAX, &text, &len);
         if (r < 0) {
                 fprintf(stderr, "crdma-hook: error: standard input: cannot read the OCI config: "
                         "%s\n", strerror(-r));
@@ -78,21 +76,19 @@ int cli_precreate(struct cli *cli)
 
 /* --annotation pairs written into the config, so the inject path (which
  * reads them from the runtime's state) sees the same request. */
-static int add_annotations(struct cli *cli, const char *path, char **text, size_t *len)
+static int add_annotations(struct cli *cli, char **text, size_t *len)
 {
-        if (cli->annotations.n == 0)
+        if (cli->n_annotations == 0)
                 return CLI_EXIT_OK;
-        for (size_t i = 0; i < cli->annotations.n; i++)
+        for (size_t i = 0; i < cli->n_annotations; i++)
                 for (size_t j = 0; j < i; j++)
-                        if (strcmp(cli->annotations.kv[i].key, cli->annotations.kv[j].key) == 0)
+                        if (strcmp(cli->annotations[i].key, cli->annotations[j].key) == 0)
                                 return cli_usage_error("--annotation %s: given twice",
-                                                       cli->annotations.kv[i].key);
+                                                       cli->annotations[i].key);
         struct crdma_error *err = NULL;
-        _cleanup_config_ struct oci_config *c = NULL;
         char *out = NULL;
-        if (oci_config_parse(*text, *len, path, &c, &err) < 0 ||
-            oci_config_set_annotations(c, cli->annotations.kv, cli->annotations.n, &err) < 0 ||
-            oci_config_write_like(c, *text, *len, &out, &err) < 0)
+        if (crdma_config_set_annotations(*text, *len, cli->annotations, cli->n_annotations, &out,
+                                         &err) < 0)
                 return cli_fail(err);
         free(*text);
         *text = out;
@@ -127,7 +123,7 @@ int cli_edit(struct cli *cli)
         }
         _cleanup_free_ char *text = NULL, *out = NULL;
         size_t len = 0;
-        int r = crdma_read_fd(fd, OCI_DOCUMENT_MAX, &text, &len);
+        int r = crdma_read_fd(fd, CRDMA_DOCUMENT_MAX, &text, &len);
         if (r < 0) {
                 fprintf(stderr, "crdma-hook: error: %s: cannot read it: %s\n", path, strerror(-r));
                 return CLI_EXIT_SYSTEM;
@@ -135,7 +131,7 @@ int cli_edit(struct cli *cli)
         _cleanup_free_ char *before = strndup(text, len);
         if (!before)
                 return CLI_EXIT_SYSTEM;
-        r = add_annotations(cli, path, &text, &len);
+        r = add_annotations(cli, &text, &len);
         if (r == CLI_EXIT_OK)
                 r = edit_text(cli, text, len, &out);
         if (r != CLI_EXIT_OK)

@@ -4,40 +4,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yajl/yajl_tree.h>
+#include <unistd.h>
 
+#include "cleanup.h"
 #include "cli.h"
-#include "document.h"
+#include "util.h"
 
-/* Annotations from the config (or state) document, then --annotation ones,
- * which replace a key the document has. */
-static int merge_annotations(struct cli *cli, yajl_val doc, struct oci_annotations *out,
-                             struct crdma_error **err)
+/* The plan of --config's document (a config.json or a state: its
+ * "annotations"), with --annotation pairs replacing a key it has. */
+static int plan_of_config(struct cli *cli, struct crdma_plan **plan, struct crdma_error **err)
 {
-        struct oci_annotations from_doc = { 0 };
-        if (doc) {
-                const char *path[] = { "annotations", NULL };
-                int r = oci_annotations_from_tree(yajl_tree_get(doc, path, yajl_t_any), &from_doc, err);
+        bool is_stdin = strcmp(cli->config, "-") == 0;
+        _cleanup_free_ char *text = NULL, *edited = NULL;
+        size_t len = 0;
+        int r = is_stdin ? crdma_read_fd(STDIN_FILENO, CRDMA_DOCUMENT_MAX, &text, &len)
+                         : crdma_read_file(cli->config, CRDMA_DOCUMENT_MAX, &text, &len);
+        if (r < 0) {
+                fprintf(stderr, "crdma-hook: error: %s: cannot read it: %s\n",
+                        is_stdin ? "standard input" : cli->config, strerror(-r));
+                return -1;
+        }
+        if (cli->n_annotations > 0) {
+                r = crdma_config_set_annotations(text, len, cli->annotations, cli->n_annotations,
+                                                 &edited, err);
                 if (r < 0)
                         return r;
+                free(text);
+                text = TAKE_PTR(edited);
+                len = strlen(text);
         }
-        for (size_t i = 0; i < from_doc.n; i++) {
-                bool overridden = false;
-                for (size_t j = 0; j < cli->annotations.n; j++)
-                        overridden |= strcmp(from_doc.kv[i].key, cli->annotations.kv[j].key) == 0;
-                if (!overridden && oci_annotations_add(out, from_doc.kv[i].key, from_doc.kv[i].value) < 0)
-                        goto oom;
-        }
-        for (size_t j = 0; j < cli->annotations.n; j++)
-                if (oci_annotations_add(out, cli->annotations.kv[j].key, cli->annotations.kv[j].value) < 0)
-                        goto oom;
-        oci_annotations_clear(&from_doc);
-        return 0;
-oom:
-        oci_annotations_clear(&from_doc);
-        oci_annotations_clear(out);
-        fprintf(stderr, "crdma-hook: error: out of memory\n");
-        return -1;
+        return crdma_config_plan(cli->ctx, text, len, plan, err);
 }
 
 int cli_plan(struct cli *cli)
@@ -46,47 +42,24 @@ int cli_plan(struct cli *cli)
                 return cli_usage_error("plan: unexpected argument \"%s\"", cli->args[0]);
 
         struct crdma_error *err = NULL;
-        _cleanup_document_ yajl_val doc = NULL;
-        if (cli->config && oci_document_load(cli->config, &doc, &err) < 0)
-                return cli_fail(err);
-
-        struct oci_annotations ann = { 0 };
-        int r = merge_annotations(cli, doc, &ann, &err);
+        struct crdma_plan *plan = NULL;
+        int r = cli->config ? plan_of_config(cli, &plan, &err)
+                            : crdma_plan_from_request(cli->ctx, cli->annotations,
+                                                      cli->n_annotations, &plan, &err);
         if (r < 0)
                 return err ? cli_fail(err) : CLI_EXIT_SYSTEM;
-
-        struct crdma_request *req = NULL;
-        struct crdma_policy *policy = NULL;
-        struct crdma_device_list *devices = NULL;
-        struct crdma_plan *plan = NULL;
+        if (!plan) {
+                fprintf(stderr, "crdma-hook: no io.crdma.* annotation: nothing to do\n");
+                return CLI_EXIT_OK;
+        }
         char *json = NULL;
         int status = CLI_EXIT_OK;
-
-        /* The policy is read first so a broken policy file is reported even
-         * for a container that asks for nothing. */
-        if (crdma_policy_load(cli->ctx, &policy, &err) < 0 ||
-            crdma_request_from_annotations(ann.kv, ann.n, &req, &err) < 0) {
+        if (crdma_plan_to_json(plan, true, &json, &err) < 0)
                 status = cli_fail(err);
-                goto out;
-        }
-        if (!req) {
-                fprintf(stderr, "crdma-hook: no io.crdma.* annotation: nothing to do\n");
-                goto out;
-        }
-        if (crdma_devices_scan_for(cli->ctx, req, &devices, &err) < 0 ||
-            crdma_plan_new(cli->ctx, req, devices, policy, &plan, &err) < 0 ||
-            crdma_plan_to_json(plan, true, &json, &err) < 0) {
-                status = cli_fail(err);
-                goto out;
-        }
-        cli_print_json(json);
-out:
+        else
+                cli_print_json(json);
         free(json);
         crdma_plan_free(plan);
-        crdma_device_list_free(devices);
-        crdma_policy_free(policy);
-        crdma_request_free(req);
-        oci_annotations_clear(&ann);
         return status;
 }
 

@@ -4,16 +4,14 @@
 #include <string.h>
 
 #include "cli.h"
-#include "netlink.h"
-#include "netns.h"
 
 static int print_netns_mode(struct cli *cli)
 {
         struct crdma_error *err = NULL;
-        bool shared;
-        if (crdma_nl_netns_shared(cli->ctx, &shared, &err) < 0)
+        enum crdma_netns mode;
+        if (crdma_system_netns_mode(cli->ctx, &mode, &err) < 0)
                 return cli_fail(err);
-        printf("netns mode: %s\n", shared ? "shared" : "exclusive");
+        printf("netns mode: %s\n", mode == CRDMA_NETNS_SHARED ? "shared" : "exclusive");
         return CLI_EXIT_OK;
 }
 
@@ -29,13 +27,17 @@ int cli_system(struct cli *cli)
         if (cli->n_args > 2)
                 return cli_usage_error("system netns-mode: unexpected argument \"%s\"",
                                        cli->args[2]);
-        const char *mode = cli->args[1];
-        bool exclusive = strcmp(mode, "exclusive") == 0;
-        if (!exclusive && strcmp(mode, "shared") != 0)
+        const char *name = cli->args[1];
+        enum crdma_netns mode;
+        if (strcmp(name, "exclusive") == 0)
+                mode = CRDMA_NETNS_EXCLUSIVE;
+        else if (strcmp(name, "shared") == 0)
+                mode = CRDMA_NETNS_SHARED;
+        else
                 return cli_usage_error("system netns-mode: \"%s\": expected shared or exclusive",
-                                       mode);
+                                       name);
         struct crdma_error *err = NULL;
-        if (crdma_netns_set_mode(cli->ctx, exclusive, &err) < 0)
+        if (crdma_system_set_netns_mode(cli->ctx, mode, &err) < 0)
                 return cli_fail(err);
         return print_netns_mode(cli);
 }

@@ -34,6 +34,10 @@ extern "C" {
 /* "max" / "unlimited" for the numeric limits below. */
 #define CRDMA_UNLIMITED UINT64_MAX
 
+/* The largest OCI document (config.json, state) the library reads: a
+ * caller reading one from a file or a pipe may stop there. */
+#define CRDMA_DOCUMENT_MAX (16 * 1024 * 1024)
+
 const char *crdma_version(void);
 
 /* ------------------------------------------------------------------ errors */
@@ -365,6 +369,66 @@ int crdma_config_edit(struct crdma_context *ctx, const char *config, size_t len,
  * refused (CRDMA_ERROR_REFUSED). */
 int crdma_plan_apply_seccomp(const struct crdma_plan *plan, void *seccomp_filter,
                              struct crdma_error **err);
+
+/* ------------------------------------------------- the front door (CRDMA_0.2)
+ *
+ * One call per path, for a consumer that holds a request and a container or
+ * a config: the request is parsed strictly, then checked against the
+ * context's policy and the host's devices (those it names) and planned, the
+ * same way on every path.  A request with no io.crdma.* key asks nothing:
+ * these calls then do nothing and succeed. */
+
+/* The plan for a key/value request (the annotations' grammar: "io.crdma.*"
+ * keys; others are ignored).  *out is NULL when nothing is asked. */
+int crdma_plan_from_request(struct crdma_context *ctx, const struct crdma_kv *request, size_t n,
+                            struct crdma_plan **out, struct crdma_error **err);
+
+/* The inject path for a created container described without OCI JSON
+ * (crdma_container_new() and its setters: pid, rootfs, namespaces, cgroup
+ * path): crdma_plan_from_request(), then crdma_plan_apply(). */
+int crdma_container_inject(struct crdma_context *ctx, const struct crdma_container *container,
+                           const struct crdma_kv *request, size_t n, struct crdma_error **err);
+
+/* The same from a runtime's OCI state JSON (`len` bytes; an OCI hook's
+ * stdin at createRuntime or prestart): the state's and its bundle's
+ * config.json annotations are the request, the config describes the
+ * container.  Errors about the container start "container ID: ". */
+int crdma_state_inject(struct crdma_context *ctx, const char *state, size_t len,
+                       struct crdma_error **err);
+/* The poststop step from the OCI state: crdma_release() for the request in
+ * its annotations.  A container that is gone is not failed for what cannot
+ * be undone: that is logged as a warning; only an invalid state or request
+ * is an error. */
+int crdma_state_release(struct crdma_context *ctx, const char *state, size_t len,
+                        struct crdma_error **err);
+
+/* The plan a config's io.crdma.* annotations ask for (what
+ * crdma_config_edit() would write); *out NULL when nothing is asked. */
+int crdma_config_plan(struct crdma_context *ctx, const char *config, size_t len,
+                      struct crdma_plan **out, struct crdma_error **err);
+/* Write annotations into a config (a key already there gets the new value in
+ * its place, a new one goes at the end), keeping the rest of the text as
+ * crdma_plan_edit_config() does.  *out: the caller frees it. */
+int crdma_config_set_annotations(const char *config, size_t len, const struct crdma_kv *kv,
+                                 size_t n, char **out, struct crdma_error **err);
+
+/* A CDI spec (JSON, kind "crdma.io/hca") with one device per RDMA device the
+ * context's policy allows a container to ask for alone, plus "all".  No
+ * device allowed: refused (ENODEV). */
+int crdma_cdi_spec(struct crdma_context *ctx, char **json, struct crdma_error **err);
+/* Apptainer's --apply-cgroups TOML for a request: rdma.max per device.  It
+ * cannot carry memlock, umad, raw or exclusive: those are refused.  *toml is
+ * NULL when nothing is asked. */
+int crdma_apptainer_cgroups(struct crdma_context *ctx, const struct crdma_kv *request, size_t n,
+                            char **toml, struct crdma_error **err);
+
+/* The host's RDMA netns mode, read now over RDMA netlink (not a scan's). */
+int crdma_system_netns_mode(struct crdma_context *ctx, enum crdma_netns *mode,
+                            struct crdma_error **err);
+/* Set it.  The kernel answers EBUSY while another network namespace exists
+ * (a refusal naming the boot-time setting); CAP_NET_ADMIN is needed. */
+int crdma_system_set_netns_mode(struct crdma_context *ctx, enum crdma_netns mode,
+                                struct crdma_error **err);
 
 #ifdef __cplusplus
 }

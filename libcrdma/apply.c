@@ -215,7 +215,7 @@ static int prepare_exclusive(struct crdma_context *ctx, const struct crdma_plan 
          * while any other network namespace exists, and this container's
          * does; the policy (netnsMode "exclusive") asked for it host-wide. */
         if (shared) {
-                r = crdma_netns_set_mode(ctx, true, err);
+                r = crdma_netns_set_mode(ctx, CRDMA_NETNS_EXCLUSIVE, err);
                 if (r < 0)
                         return r;
                 crdma_log(ctx, CRDMA_LOG_INFO, "switched the host's RDMA netns mode to exclusive");

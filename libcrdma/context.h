@@ -4,6 +4,7 @@
 
 #include "crdma.h"
 #include "fault.h"
+#include "log.h"
 #include "netlink.h"
 
 #define CRDMA_ROOT_COUNT 4
@@ -38,8 +39,5 @@ const char *crdma_context_root_path(const struct crdma_context *ctx, enum crdma_
 void crdma_context_set_netlink_ops(struct crdma_context *ctx,
                                    const struct crdma_netlink_ops *ops, void *data);
 
-/* NULL ctx, or no callback: nothing. */
-void crdma_log(const struct crdma_context *ctx, enum crdma_log_level level,
-               const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

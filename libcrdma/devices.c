@@ -58,7 +58,6 @@ void crdma_device_list_free(struct crdma_device_list *list)
         free(list->devs);
         free(list);
 }
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_device_list *, crdma_device_list_free)
 
 static int broken(struct scan *s, const char *cls, const char *entry, const char *file,
                   const char *why)

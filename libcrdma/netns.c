@@ -60,8 +60,10 @@ static int need_netlink(struct crdma_context *ctx, const char *what, struct crdm
 
 /* ---------------------------------------------------------------- mode */
 
-int crdma_netns_set_mode(struct crdma_context *ctx, bool exclusive, struct crdma_error **err)
+int crdma_netns_set_mode(struct crdma_context *ctx, enum crdma_netns netns_mode,
+                         struct crdma_error **err)
 {
+        bool exclusive = netns_mode == CRDMA_NETNS_EXCLUSIVE;
         const char *mode = exclusive ? "exclusive" : "shared";
         int r = need_netlink(ctx, "RDMA netns mode", err);
         if (r < 0)

@@ -12,11 +12,11 @@
 
 struct crdma_context;
 
-/* RDMA_NLDEV_CMD_SYS_SET: exclusive = true sets mode 0, false mode 1
- * (shared).  Setting the mode the kernel already has succeeds.  EBUSY (other
+/* RDMA_NLDEV_CMD_SYS_SET to `mode`.  Setting the mode the kernel already has succeeds.  EBUSY (other
  * network namespaces exist) is a refusal whose message gives the boot-time
  * setting; EPERM names CAP_NET_ADMIN. */
-int crdma_netns_set_mode(struct crdma_context *ctx, bool exclusive, struct crdma_error **err);
+int crdma_netns_set_mode(struct crdma_context *ctx, enum crdma_netns mode,
+                         struct crdma_error **err);
 
 /* Move RDMA device `name` (index from a dump in the caller's network
  * namespace) into the network namespace `netns_fd` (an open nsfs file, e.g.

@@ -48,7 +48,6 @@ void crdma_plan_free(struct crdma_plan *plan)
         crdma_strv_clear(&plan->caps);
         free(plan);
 }
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_plan *, crdma_plan_free)
 
 static void fmt_limit(uint64_t v, char *buf, size_t len)
 {

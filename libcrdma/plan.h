@@ -38,4 +38,9 @@ struct crdma_plan {
         bool netns_switch;
 };
 
+/* The front door (front.c): the context's policy, a targeted scan and
+ * crdma_plan_new() for a parsed request; every path plans through it. */
+int crdma_plan_make(struct crdma_context *ctx, const struct crdma_request *req,
+                    struct crdma_plan **out, struct crdma_error **err);
+
 #endif

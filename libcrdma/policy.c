@@ -61,7 +61,6 @@ void crdma_policy_free(struct crdma_policy *p)
         crdma_strv_clear(&p->devices);
         free(p);
 }
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_policy *, crdma_policy_free)
 
 static int set_builtin_devices(struct crdma_policy *p)
 {

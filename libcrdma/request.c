@@ -41,7 +41,6 @@ void crdma_request_free(struct crdma_request *req)
         crdma_strv_clear(&req->devices);
         free(req);
 }
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_request *, crdma_request_free)
 
 /* The value as it may be quoted in a message: short and printable, so a
  * hostile annotation cannot flood or forge the runtime's log line. */

@@ -18,6 +18,7 @@
 #include "apptainer.h"
 #include "cleanup.h"
 #include "error.h"
+#include "plan.h"
 #include "request.h"
 
 static int refuse_unsupported(const struct crdma_request *req, struct crdma_error **err)
@@ -107,4 +108,24 @@ int oci_apptainer_cgroups(const struct crdma_request *req, const struct crdma_pl
                 return r;
         *toml = TAKE_PTR(buf);
         return 0;
+}
+
+int crdma_apptainer_cgroups(struct crdma_context *ctx, const struct crdma_kv *request, size_t n,
+                            char **toml, struct crdma_error **err)
+{
+        if (!ctx || (!request && n) || !toml)
+                return crdma_fail(err, EINVAL, "crdma_apptainer_cgroups: NULL argument");
+        _cleanup_(crdma_request_freep) struct crdma_request *req = NULL;
+        _cleanup_(crdma_plan_freep) struct crdma_plan *plan = NULL;
+        int r = crdma_request_from_annotations(request, n, &req, err);
+        if (r < 0)
+                return r;
+        if (!req) {
+                *toml = NULL;
+                return 0;
+        }
+        r = crdma_plan_make(ctx, req, &plan, err);
+        if (r >= 0)
+                r = oci_apptainer_cgroups(req, plan, toml, err);
+        return r;
 }

@@ -223,3 +223,18 @@ int oci_cdi_spec(struct crdma_context *ctx, const struct crdma_device_list *devi
         yajl_gen_map_close(g);
         return crdma_json_finish(g, json, err);
 }
+
+int crdma_cdi_spec(struct crdma_context *ctx, char **json, struct crdma_error **err)
+{
+        if (!ctx || !json)
+                return crdma_fail(err, EINVAL, "crdma_cdi_spec: NULL argument");
+        /* Every device the host has, each planned alone against one policy. */
+        _cleanup_(crdma_policy_freep) struct crdma_policy *policy = NULL;
+        _cleanup_(crdma_device_list_freep) struct crdma_device_list *devices = NULL;
+        int r = crdma_policy_load(ctx, &policy, err);
+        if (r >= 0)
+                r = crdma_devices_scan(ctx, &devices, err);
+        if (r >= 0)
+                r = oci_cdi_spec(ctx, devices, policy, json, err);
+        return r;
+}

@@ -126,7 +126,7 @@ static int scan(const char *text, size_t len, const char *origin, struct crdma_e
 int oci_config_parse(const char *text, size_t len, const char *origin, struct oci_config **out,
                      struct crdma_error **err)
 {
-        if (len > OCI_DOCUMENT_MAX)
+        if (len > CRDMA_DOCUMENT_MAX)
                 return crdma_fail(err, EFBIG, "%s: larger than 16 MiB; not an OCI document", origin);
         if (memchr(text, '\0', len))
                 return crdma_fail(err, EINVAL, "%s: contains a NUL byte; not JSON", origin);

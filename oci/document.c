@@ -101,8 +101,8 @@ int oci_document_load(const char *path, yajl_val *out, struct crdma_error **err)
         size_t len = 0;
         bool is_stdin = strcmp(path, "-") == 0;
         const char *name = is_stdin ? "standard input" : path;
-        int r = is_stdin ? crdma_read_fd(STDIN_FILENO, OCI_DOCUMENT_MAX, &text, &len)
-                         : crdma_read_file(path, OCI_DOCUMENT_MAX, &text, &len);
+        int r = is_stdin ? crdma_read_fd(STDIN_FILENO, CRDMA_DOCUMENT_MAX, &text, &len)
+                         : crdma_read_file(path, CRDMA_DOCUMENT_MAX, &text, &len);
         if (r == -EFBIG)
                 return crdma_fail(err, EFBIG, "%s: larger than 16 MiB; not an OCI document", name);
         if (r < 0)

@@ -9,12 +9,12 @@
 
 #include "crdma.h"
 
-/* OCI documents are small; a bound keeps a hostile one from costing much. */
-#define OCI_DOCUMENT_MAX (16 * 1024 * 1024)
+/* OCI documents are small; CRDMA_DOCUMENT_MAX (crdma.h) bounds their size,
+ * so a hostile one costs little. */
 
 /* yajl_tree keeps every value as a node (about 100 bytes each) and frees
  * the tree recursively: a hostile document of tiny values or deep nesting
- * within OCI_DOCUMENT_MAX would cost gigabytes or the stack.  Real OCI
+ * within CRDMA_DOCUMENT_MAX would cost gigabytes or the stack.  Real OCI
  * documents have a few thousand values and nest less than ten deep. */
 #define OCI_DOCUMENT_MAX_DEPTH 127
 #define OCI_DOCUMENT_MAX_VALUES (256 * 1024)

@@ -11,16 +11,13 @@
 #include "config.h"
 #include "context.h"
 #include "error.h"
+#include "plan.h"
 
 static void annotations_freep(struct oci_annotations *a)
 {
         oci_annotations_clear(a);
 }
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_request *, crdma_request_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_policy *, crdma_policy_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_device_list *, crdma_device_list_free)
-DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_plan *, crdma_plan_free)
 
 static int edit_parsed(struct crdma_context *ctx, const struct crdma_plan *plan,
                        struct oci_config *c, const char *config, size_t len,
@@ -62,6 +59,42 @@ int crdma_plan_edit_config(struct crdma_context *ctx, const struct crdma_plan *p
         return edit_parsed(ctx, plan, c, config, len, runtime, hook_path, out, err);
 }
 
+/* The request in a parsed config's io.crdma.* annotations: *req NULL when
+ * nothing is asked. */
+static int request_of(const struct oci_config *c, struct crdma_request **req,
+                      struct crdma_error **err)
+{
+        _cleanup_(annotations_freep) struct oci_annotations ann = { 0 };
+        const char *path[] = { "annotations", NULL };
+        int r = oci_annotations_from_tree(yajl_tree_get(oci_config_root(c), path, yajl_t_any), &ann,
+                                          err);
+        if (r < 0)
+                return r;
+        return crdma_request_from_annotations(ann.kv, ann.n, req, err);
+}
+
+int crdma_config_plan(struct crdma_context *ctx, const char *config, size_t len,
+                      struct crdma_plan **out, struct crdma_error **err)
+{
+        if (!ctx || !config || !out)
+                return crdma_fail(err, EINVAL, "crdma_config_plan: NULL argument");
+        _cleanup_config_ struct oci_config *c = NULL;
+        _cleanup_(crdma_request_freep) struct crdma_request *req = NULL;
+        int r = oci_config_parse(config, len, "config.json", &c, err);
+        if (r >= 0)
+                r = request_of(c, &req, err);
+        if (r < 0)
+                return r;
+        struct crdma_plan *plan = NULL;
+        if (req) {
+                r = crdma_plan_make(ctx, req, &plan, err);
+                if (r < 0)
+                        return r;
+        }
+        *out = plan;
+        return 0;
+}
+
 int crdma_config_edit(struct crdma_context *ctx, const char *config, size_t len,
                       enum crdma_runtime runtime, const char *hook_path, char **out,
                       struct crdma_error **err)
@@ -69,20 +102,11 @@ int crdma_config_edit(struct crdma_context *ctx, const char *config, size_t len,
         if (!ctx || !config || !out)
                 return crdma_fail(err, EINVAL, "crdma_config_edit: NULL argument");
         _cleanup_config_ struct oci_config *c = NULL;
-        int r = oci_config_parse(config, len, "config.json", &c, err);
-        if (r < 0)
-                return r;
-
-        _cleanup_(annotations_freep) struct oci_annotations ann = { 0 };
         _cleanup_(crdma_request_freep) struct crdma_request *req = NULL;
-        _cleanup_(crdma_policy_freep) struct crdma_policy *policy = NULL;
-        _cleanup_(crdma_device_list_freep) struct crdma_device_list *devices = NULL;
         _cleanup_(crdma_plan_freep) struct crdma_plan *plan = NULL;
-        const char *path[] = { "annotations", NULL };
-        r = oci_annotations_from_tree(yajl_tree_get(oci_config_root(c), path, yajl_t_any), &ann,
-                                      err);
+        int r = oci_config_parse(config, len, "config.json", &c, err);
         if (r >= 0)
-                r = crdma_request_from_annotations(ann.kv, ann.n, &req, err);
+                r = request_of(c, &req, err);
         if (r < 0)
                 return r;
         if (!req) {
@@ -95,12 +119,22 @@ int crdma_config_edit(struct crdma_context *ctx, const char *config, size_t len,
                 *out = copy;
                 return 0;
         }
-        r = crdma_policy_load(ctx, &policy, err);
-        if (r >= 0)
-                r = crdma_devices_scan_for(ctx, req, &devices, err);
-        if (r >= 0)
-                r = crdma_plan_new(ctx, req, devices, policy, &plan, err);
+        r = crdma_plan_make(ctx, req, &plan, err);
         if (r < 0)
                 return r;
         return edit_parsed(ctx, plan, c, config, len, runtime, hook_path, out, err);
+}
+
+int crdma_config_set_annotations(const char *config, size_t len, const struct crdma_kv *kv,
+                                 size_t n, char **out, struct crdma_error **err)
+{
+        if (!config || (!kv && n) || !out)
+                return crdma_fail(err, EINVAL, "crdma_config_set_annotations: NULL argument");
+        _cleanup_config_ struct oci_config *c = NULL;
+        int r = oci_config_parse(config, len, "config.json", &c, err);
+        if (r >= 0)
+                r = oci_config_set_annotations(c, kv, n, err);
+        if (r >= 0)
+                r = oci_config_write_like(c, config, len, out, err);
+        return r;
 }

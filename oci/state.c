@@ -94,7 +94,7 @@ static int load_config(struct oci_container *c, struct crdma_error **err)
                 path = NULL;
                 return crdma_fail_oom(err);
         }
-        int r = crdma_read_fd(fd, OCI_DOCUMENT_MAX, &text, &len);
+        int r = crdma_read_fd(fd, CRDMA_DOCUMENT_MAX, &text, &len);
         if (r == -EFBIG)
                 return crdma_refuse(err, EFBIG, "%s: larger than 16 MiB; not an OCI document", path);
         if (r < 0)

@@ -34,26 +34,19 @@ int main(int argc, char **argv)
 
         struct crdma_error *err = NULL;
         struct crdma_context *ctx = NULL;
-        struct crdma_device_list *devs = NULL;
-        struct crdma_policy *policy = NULL;
-        struct crdma_request *req = NULL;
         struct crdma_plan *plan = NULL;
         int status = 0;
 
+        /* The front door: the request in, the plan (or nothing) out. */
         if (crdma_context_new(&ctx, &err) < 0 ||
             crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS, argv[1], &err) < 0 ||
             crdma_context_set_policy_path(ctx, NULL, &err) < 0 ||
-            crdma_devices_scan(ctx, &devs, &err) < 0 || crdma_policy_load(ctx, &policy, &err) < 0 ||
-            crdma_request_from_annotations(kv, n, &req, &err) < 0) {
+            crdma_plan_from_request(ctx, kv, n, &plan, &err) < 0) {
                 status = fail(err);
                 goto out;
         }
-        if (!req) {
+        if (!plan) {
                 printf("nothing requested\n");
-                goto out;
-        }
-        if (crdma_plan_new(ctx, req, devs, policy, &plan, &err) < 0) {
-                status = fail(err);
                 goto out;
         }
         for (size_t i = 0; i < crdma_plan_node_count(plan); i++) {
@@ -68,9 +61,6 @@ int main(int argc, char **argv)
         printf("version %s\n", crdma_version());
 out:
         crdma_plan_free(plan);
-        crdma_request_free(req);
-        crdma_policy_free(policy);
-        crdma_device_list_free(devs);
         crdma_context_free(ctx);
         free(kv);
         return status;

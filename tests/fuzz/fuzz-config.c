@@ -28,26 +28,19 @@
 
 #define MAX_ANNOTATIONS 16
 
-static struct crdma_context *ctx;
-static struct crdma_device_list *devices;
-static struct crdma_policy *policy;
 static struct crdma_plan *fallback;
-static struct crdma_context *whole; /* for crdma_config_edit */
+static struct crdma_context *whole; /* the plans and crdma_config_edit read everything from it */
 
 static const char permissive[] =
         "{\"version\":1,\"devices\":[\"*\"],"
         "\"limits\":{\"hcaHandles\":\"max\",\"hcaObjects\":\"max\",\"memlock\":\"unlimited\"},"
         "\"allow\":{\"umad\":true,\"issm\":true,\"netRaw\":true,\"ipcLock\":true,\"exclusive\":true}}";
 
+/* Through the front door, as every path plans. */
 static struct crdma_plan *plan_for(const struct crdma_kv *kv, size_t n, struct crdma_error **err)
 {
-        struct crdma_request *req = NULL;
         struct crdma_plan *plan = NULL;
-        int r = crdma_request_from_annotations(kv, n, &req, err);
-        if (r >= 0 && req)
-                r = crdma_plan_new(ctx, req, devices, policy, &plan, err);
-        crdma_request_free(req);
-        return r >= 0 ? plan : NULL;
+        return crdma_plan_from_request(whole, kv, n, &plan, err) >= 0 ? plan : NULL;
 }
 
 static void write_scratch(const char *path, const char *text)
@@ -84,12 +77,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
                 { "io.crdma.devices", "all" },    { "io.crdma.raw", "true" },
                 { "io.crdma.hca-handles", "7" }, { "io.crdma.memlock", "1G" },
         };
-        if (crdma_context_new(&ctx, &err) < 0 ||
-            crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS, CRDMA_TEST_DATA "/sysfs/mixed", &err) < 0 ||
-            crdma_devices_scan(ctx, &devices, &err) < 0 ||
-            crdma_policy_parse(permissive, strlen(permissive), "fuzz policy", &policy, &err) < 0 ||
-            !(fallback = plan_for(all, sizeof(all) / sizeof(all[0]), &err)) ||
-            whole_context(&err) < 0)
+        if (whole_context(&err) < 0 || !(fallback = plan_for(all, sizeof(all) / sizeof(all[0]), &err)))
                 fuzz_fail(__FILE__, __LINE__, "setup", "%s", crdma_error_message(err));
         return 0;
 }

@@ -175,7 +175,7 @@ static int read_state_main(const char *input, int out)
 {
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
-        if (crdma_read_file(input, OCI_DOCUMENT_MAX + 1, &text, &len) < 0)
+        if (crdma_read_file(input, CRDMA_DOCUMENT_MAX + 1, &text, &len) < 0)
                 return 2;
         struct outcome mine = { 0 };
         char *full = malloc(1 << 16);

@@ -227,9 +227,9 @@ static void test_set_mode(void **state)
         struct fixture *f = *state;
         nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, 0, NULL);
         nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, 0, NULL);
-        assert_int_equal(crdma_netns_set_mode(f->ctx, true, NULL), 0);
+        assert_int_equal(crdma_netns_set_mode(f->ctx, CRDMA_NETNS_EXCLUSIVE, NULL), 0);
         assert_int_equal(f->s.sys_mode, 0);
-        assert_int_equal(crdma_netns_set_mode(f->ctx, false, NULL), 0);
+        assert_int_equal(crdma_netns_set_mode(f->ctx, CRDMA_NETNS_SHARED, NULL), 0);
         assert_int_equal(f->s.sys_mode, 1);
 }
 
@@ -239,7 +239,7 @@ static void test_set_mode_busy(void **state)
         nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, -EBUSY, NULL);
         nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, -EBUSY, NULL);
         struct crdma_error *err = NULL;
-        assert_int_equal(crdma_netns_set_mode(f->ctx, true, &err), -EBUSY);
+        assert_int_equal(crdma_netns_set_mode(f->ctx, CRDMA_NETNS_EXCLUSIVE, &err), -EBUSY);
         assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_REFUSED);
         assert_string_equal(crdma_error_message(err),
                             "RDMA netns mode: cannot switch to exclusive while other network "
@@ -248,7 +248,7 @@ static void test_set_mode_busy(void **state)
                             "line when ib_core is built in");
         crdma_error_free(err);
         err = NULL;
-        assert_int_equal(crdma_netns_set_mode(f->ctx, false, &err), -EBUSY);
+        assert_int_equal(crdma_netns_set_mode(f->ctx, CRDMA_NETNS_SHARED, &err), -EBUSY);
         assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_REFUSED);
         assert_non_null(strstr(crdma_error_message(err), "cannot switch to shared"));
         crdma_error_free(err);
@@ -259,7 +259,7 @@ static void test_set_mode_eperm(void **state)
         struct fixture *f = *state;
         nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, -EPERM, NULL);
         struct crdma_error *err = NULL;
-        assert_int_equal(crdma_netns_set_mode(f->ctx, true, &err), -EPERM);
+        assert_int_equal(crdma_netns_set_mode(f->ctx, CRDMA_NETNS_EXCLUSIVE, &err), -EPERM);
         assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_SYSTEM);
         assert_string_equal(crdma_error_message(err),
                             "RDMA netns mode: switching to exclusive needs CAP_NET_ADMIN in the "
@@ -273,7 +273,7 @@ static void test_set_mode_other_error_keeps_ext_ack(void **state)
         nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, -EINVAL,
                         "Unknown attribute");
         struct crdma_error *err = NULL;
-        assert_int_equal(crdma_netns_set_mode(f->ctx, false, &err), -EINVAL);
+        assert_int_equal(crdma_netns_set_mode(f->ctx, CRDMA_NETNS_SHARED, &err), -EINVAL);
         assert_string_equal(crdma_error_message(err),
                             "RDMA netns mode: switching to shared failed: Unknown attribute: "
                             "Invalid argument");
@@ -285,7 +285,7 @@ static void test_no_netlink(void **state)
         struct fixture *f = with_other_netns(state);
         crdma_context_set_netlink_ops(f->ctx, NULL, NULL);
         struct crdma_error *err = NULL;
-        assert_int_equal(crdma_netns_set_mode(f->ctx, true, &err), -EOPNOTSUPP);
+        assert_int_equal(crdma_netns_set_mode(f->ctx, CRDMA_NETNS_EXCLUSIVE, &err), -EOPNOTSUPP);
         crdma_error_free(err);
         err = NULL;
         struct crdma_netns_undo *u = NULL;

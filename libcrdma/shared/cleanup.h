@@ -9,6 +9,8 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "crdma.h"
+
 static inline void crdma_freep(void *p)
 {
         free(*(void **) p);
@@ -62,6 +64,14 @@ static inline void crdma_closedirp(DIR **d)
                 if (*p)                            \
                         func(*p);                  \
         }
+
+/* The public objects, for every caller of <crdma.h> that includes this tier. */
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_request *, crdma_request_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_policy *, crdma_policy_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_device_list *, crdma_device_list_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_plan *, crdma_plan_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_container *, crdma_container_free)
+DEFINE_TRIVIAL_CLEANUP_FUNC(struct crdma_error *, crdma_error_free)
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
 
