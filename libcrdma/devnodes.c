@@ -18,7 +18,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <linux/openat2.h>
 
@@ -27,6 +26,7 @@
 #include "devnodes.h"
 #include "error.h"
 #include "fault.h"
+#include "nschild.h"
 
 #define RESOLVE_SAFE (RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS)
 
@@ -146,11 +146,11 @@ static int open_rootfs(const char *rootfs, struct child_report *rep)
 
 /* /dev/infiniband of the rootfs as a verified directory fd; *created tells
  * whether it was made here. */
-static int open_infiniband(int mntns_fd, const char *rootfs, bool create, bool *created,
+static int open_infiniband(int setns_errno, const char *rootfs, bool create, bool *created,
                            struct child_report *rep)
 {
-        if (setns(mntns_fd, CLONE_NEWNS) < 0)
-                return child_fail(rep, errno, "joining the container's mount namespace failed");
+        if (setns_errno)
+                return child_fail(rep, setns_errno, "joining the container's mount namespace failed");
         _cleanup_close_ int root = open_rootfs(rootfs, rep);
         if (root < 0)
                 return root;
@@ -183,98 +183,10 @@ static int open_infiniband(int mntns_fd, const char *rootfs, bool create, bool *
         return ib;
 }
 
-static void child_create(struct crdma_context *ctx, int mntns_fd, const char *rootfs,
-                         const struct crdma_plan_node *nodes, size_t n, uid_t uid, gid_t gid,
-                         int out)
-{
-        struct child_report rep = { 0 };
-        unsigned char made[n ? n : 1];
-        memset(made, 0, sizeof(made));
-        bool dir_created = false;
-        /* Exact modes: no umask in between. */
-        umask(0);
-        int ib = open_infiniband(mntns_fd, rootfs, true, &dir_created, &rep);
-        if (ib >= 0 && dir_created &&
-            (CRDMA_FAULT(ctx, "chown") || fchownat(ib, "", uid, gid, AT_EMPTY_PATH) < 0))
-                child_fail(&rep, errno, "rootfs %s/dev/infiniband: setting its owner to %u:%u "
-                           "failed", rootfs, (unsigned) uid, (unsigned) gid);
-        for (size_t i = 0; ib >= 0 && i < n && rep.errnum == 0; i++) {
-                const char *name = node_name(nodes[i].path);
-                dev_t want = makedev(nodes[i].major, nodes[i].minor);
-                struct stat st;
-                if (!CRDMA_FAULT(ctx, "mknod") &&
-                    mknodat(ib, name, S_IFCHR | nodes[i].mode, want) == 0) {
-                        made[i] = 1;
-                        if (CRDMA_FAULT(ctx, "chown") ||
-                            fchownat(ib, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0) {
-                                child_fail(&rep, errno, "rootfs %s/dev/infiniband/%s: setting "
-                                           "the owner of the device node to %u:%u (the "
-                                           "container's root) failed", rootfs, name,
-                                           (unsigned) uid, (unsigned) gid);
-                                break;
-                        }
-                } else if (errno != EEXIST) {
-                        int e = errno;
-                        child_fail_hint(&rep, e, e == EPERM ? "the hook needs CAP_MKNOD" : NULL,
-                                        "rootfs %s/dev/infiniband/%s: creating the device node "
-                                        "(%c %u:%u) in the container failed", rootfs, name,
-                                        nodes[i].type, nodes[i].major, nodes[i].minor);
-                        break;
-                }
-                /* Made by us or already there: it must be this char device. */
-                if (fstatat(ib, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode) ||
-                    st.st_rdev != want) {
-                        child_fail_hint(&rep, EEXIST, "remove it from the image",
-                                        "rootfs %s/dev/infiniband/%s: exists and is not the "
-                                        "expected char device", rootfs, name);
-                        break;
-                }
-        }
-        if (rep.errnum == 0 && ib < 0)
-                rep.errnum = EIO;
-        rep.dir_created = dir_created;
-        /* Report what exists now even on failure, so the parent can undo it. */
-        if (write(out, &rep, sizeof(rep)) != (ssize_t) sizeof(rep) ||
-            write(out, made, sizeof(made)) != (ssize_t) sizeof(made))
-                _exit(2);
-        _exit(rep.errnum ? 1 : 0);
-}
-
-static void child_remove(int mntns_fd, const char *rootfs, const struct crdma_strv *names,
-                         bool remove_dir, int out)
-{
-        struct child_report rep = { 0 };
-        bool unused;
-        int ib = open_infiniband(mntns_fd, rootfs, false, &unused, &rep);
-        for (size_t i = 0; ib >= 0 && i < names->n; i++) {
-                struct stat st;
-                /* Only a char device: never follow or remove something else. */
-                if (fstatat(ib, names->v[i], &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) &&
-                    unlinkat(ib, names->v[i], 0) < 0 && rep.errnum == 0)
-                        child_fail(&rep, errno, "rootfs %s/dev/infiniband/%s: cannot remove", rootfs,
-                                   names->v[i]);
-        }
-        if (ib >= 0 && remove_dir) {
-                _cleanup_close_ int dev = -EBADF;
-                struct child_report ignored = { 0 };
-                _cleanup_close_ int root = open_rootfs(rootfs, &ignored);
-                if (root >= 0)
-                        dev = open_beneath(root, "dev");
-                /* Not empty (the container made something): leave it. */
-                if (dev >= 0 && unlinkat(dev, "infiniband", AT_REMOVEDIR) < 0 && errno != ENOTEMPTY &&
-                    rep.errnum == 0)
-                        child_fail(&rep, errno, "rootfs %s/dev/infiniband: cannot remove", rootfs);
-        }
-        if (write(out, &rep, sizeof(rep)) != (ssize_t) sizeof(rep))
-                _exit(2);
-        _exit(rep.errnum ? 1 : 0);
-}
-
-/* Run `fn` in a child; read its report (and `extra` bytes after it). */
+/* What a child is asked to do: create `nodes`, or remove `remove`. */
 struct child_job {
-        void (*create)(struct crdma_context *, int, const char *, const struct crdma_plan_node *,
-                       size_t, uid_t, gid_t, int);
         struct crdma_context *ctx;
+        const char *rootfs;
         const struct crdma_plan_node *nodes;
         size_t n;
         uid_t uid;
@@ -283,52 +195,138 @@ struct child_job {
         bool remove_dir;
 };
 
-static int run_child(int mntns_fd, const char *rootfs, const struct child_job *job,
+/* Make one node (or find it there) and check it is the char device planned. */
+static int make_node(const struct child_job *job, int ib, size_t i, unsigned char *made,
+                     struct child_report *rep)
+{
+        const struct crdma_plan_node *node = &job->nodes[i];
+        const char *name = node_name(node->path);
+        dev_t want = makedev(node->major, node->minor);
+        if (!CRDMA_FAULT(job->ctx, "mknod") && mknodat(ib, name, S_IFCHR | node->mode, want) == 0) {
+                made[i] = 1;
+                if (CRDMA_FAULT(job->ctx, "chown") ||
+                    fchownat(ib, name, job->uid, job->gid, AT_SYMLINK_NOFOLLOW) < 0)
+                        return child_fail(rep, errno, "rootfs %s/dev/infiniband/%s: setting the "
+                                          "owner of the device node to %u:%u (the container's "
+                                          "root) failed", job->rootfs, name,
+                                          (unsigned) job->uid, (unsigned) job->gid);
+        } else if (errno != EEXIST) {
+                int e = errno;
+                return child_fail_hint(rep, e, e == EPERM ? "the hook needs CAP_MKNOD" : NULL,
+                                       "rootfs %s/dev/infiniband/%s: creating the device node "
+                                       "(%c %u:%u) in the container failed", job->rootfs, name,
+                                       node->type, node->major, node->minor);
+        }
+        /* Made by us or already there: it must be this char device. */
+        struct stat st;
+        if (fstatat(ib, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISCHR(st.st_mode) ||
+            st.st_rdev != want)
+                return child_fail_hint(rep, EEXIST, "remove it from the image",
+                                       "rootfs %s/dev/infiniband/%s: exists and is not the "
+                                       "expected char device", job->rootfs, name);
+        return 0;
+}
+
+static int child_create(void *arg, int chan, int setns_errno)
+{
+        const struct child_job *job = arg;
+        struct child_report rep = { 0 };
+        unsigned char made[job->n ? job->n : 1];
+        memset(made, 0, sizeof(made));
+        bool dir_created = false;
+        /* Exact modes: no umask in between. */
+        umask(0);
+        int ib = open_infiniband(setns_errno, job->rootfs, true, &dir_created, &rep);
+        if (ib >= 0 && dir_created &&
+            (CRDMA_FAULT(job->ctx, "chown") || fchownat(ib, "", job->uid, job->gid, AT_EMPTY_PATH) < 0))
+                child_fail(&rep, errno, "rootfs %s/dev/infiniband: setting its owner to %u:%u "
+                           "failed", job->rootfs, (unsigned) job->uid, (unsigned) job->gid);
+        for (size_t i = 0; ib >= 0 && i < job->n && rep.errnum == 0; i++)
+                make_node(job, ib, i, made, &rep);
+        if (rep.errnum == 0 && ib < 0)
+                rep.errnum = EIO;
+        rep.dir_created = dir_created;
+        /* Report what exists now even on failure, so the parent can undo it. */
+        crdma_nschild_send(chan, &rep, sizeof(rep), made, sizeof(made));
+        return rep.errnum ? 1 : 0;
+}
+
+static int child_remove(void *arg, int chan, int setns_errno)
+{
+        const struct child_job *job = arg;
+        struct child_report rep = { 0 };
+        bool unused;
+        int ib = open_infiniband(setns_errno, job->rootfs, false, &unused, &rep);
+        for (size_t i = 0; ib >= 0 && i < job->remove->n; i++) {
+                const char *name = job->remove->v[i];
+                struct stat st;
+                /* Only a char device: never follow or remove something else. */
+                if (fstatat(ib, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISCHR(st.st_mode) &&
+                    unlinkat(ib, name, 0) < 0 && rep.errnum == 0)
+                        child_fail(&rep, errno, "rootfs %s/dev/infiniband/%s: cannot remove",
+                                   job->rootfs, name);
+        }
+        if (ib >= 0 && job->remove_dir) {
+                _cleanup_close_ int dev = -EBADF;
+                struct child_report ignored = { 0 };
+                _cleanup_close_ int root = open_rootfs(job->rootfs, &ignored);
+                if (root >= 0)
+                        dev = open_beneath(root, "dev");
+                /* Not empty (the container made something): leave it. */
+                if (dev >= 0 && unlinkat(dev, "infiniband", AT_REMOVEDIR) < 0 && errno != ENOTEMPTY &&
+                    rep.errnum == 0)
+                        child_fail(&rep, errno, "rootfs %s/dev/infiniband: cannot remove",
+                                   job->rootfs);
+        }
+        crdma_nschild_send(chan, &rep, sizeof(rep), NULL, 0);
+        return rep.errnum ? 1 : 0;
+}
+
+/* The child's one message: the report, then `extra_len` bytes. */
+struct child_answer {
+        struct child_report *rep;
+        unsigned char *extra;
+        size_t extra_len;
+        bool complete;
+};
+
+static void receive_report(void *data, const char *msg, size_t len)
+{
+        struct child_answer *a = data;
+        if (a->complete || len != sizeof(*a->rep) + a->extra_len)
+                return;
+        memcpy(a->rep, msg, sizeof(*a->rep));
+        if (a->extra_len)
+                memcpy(a->extra, msg + sizeof(*a->rep), a->extra_len);
+        a->rep->message[sizeof(a->rep->message) - 1] = '\0';
+        a->complete = true;
+}
+
+static int run_child(int mntns_fd, struct child_job *job, int (*child)(void *, int, int),
                      struct child_report *rep, unsigned char *extra, size_t extra_len,
                      struct crdma_error **err)
 {
-        int fds[2];
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return crdma_fail_errno(err, errno, "device nodes: pipe");
-        pid_t child = fork();
-        if (child < 0) {
-                int e = errno;
-                close(fds[0]);
-                close(fds[1]);
-                return crdma_fail_errno(err, e, "device nodes: fork");
-        }
-        if (child == 0) {
-                close(fds[0]);
-                if (job->create)
-                        job->create(job->ctx, mntns_fd, rootfs, job->nodes, job->n, job->uid,
-                                    job->gid, fds[1]);
-                else
-                        child_remove(mntns_fd, rootfs, job->remove, job->remove_dir, fds[1]);
-                _exit(2);
-        }
-        close(fds[1]);
-        size_t want = sizeof(*rep) + extra_len, got = 0;
-        unsigned char buf[sizeof(*rep)];
-        while (got < want) {
-                ssize_t r = got < sizeof(*rep) ? read(fds[0], buf + got, sizeof(*rep) - got)
-                                               : read(fds[0], extra + (got - sizeof(*rep)),
-                                                      want - got);
-                if (r < 0 && errno == EINTR)
-                        continue;
-                if (r <= 0)
-                        break;
-                got += (size_t) r;
-        }
-        close(fds[0]);
+        _cleanup_free_ char *buf = malloc(sizeof(*rep) + extra_len);
+        if (!buf)
+                return crdma_fail_oom(err);
+        struct child_answer answer = { .rep = rep, .extra = extra, .extra_len = extra_len };
+        struct crdma_nschild ns = {
+                .ns_fd = mntns_fd, .nstype = CLONE_NEWNS, .child = child, .arg = job,
+                .receive = receive_report, .data = &answer,
+                .buf = buf, .buf_len = sizeof(*rep) + extra_len,
+        };
         int status;
-        while (waitpid(child, &status, 0) < 0 && errno == EINTR)
-                ;
-        if (got < sizeof(*rep))
-                return crdma_fail(err, EIO, "device nodes: the helper process died before it "
-                                  "reported (status %d)", status);
-        memcpy(rep, buf, sizeof(*rep));
-        rep->message[sizeof(rep->message) - 1] = '\0';
-        return got == want ? 0 : crdma_fail(err, EIO, "device nodes: short report from the helper");
+        const char *step;
+        int r = crdma_nschild_run(&ns, &status, &step);
+        if (r < 0)
+                return crdma_fail_errno(err, -r, "device nodes: %s", step);
+        if (!answer.complete) {
+                char how[64];
+                crdma_wait_status(status, how, sizeof(how));
+                return crdma_fail(err, EIO, "device nodes: the helper process in the container's "
+                                  "mount namespace ended without a report (%s)", how);
+        }
+        return 0;
 }
 
 int crdma_devnodes_create(struct crdma_context *ctx, pid_t pid, const char *rootfs,
@@ -358,9 +356,9 @@ int crdma_devnodes_create(struct crdma_context *ctx, pid_t pid, const char *root
                 return crdma_fail_oom(err);
         }
         struct child_report rep;
-        struct child_job job = { .create = child_create, .ctx = ctx, .nodes = nodes, .n = n,
+        struct child_job job = { .ctx = ctx, .rootfs = rootfs, .nodes = nodes, .n = n,
                                  .uid = uid, .gid = gid };
-        int r = run_child(u->mntns_fd, rootfs, &job, &rep, made, n ? n : 1, err);
+        int r = run_child(u->mntns_fd, &job, child_create, &rep, made, n ? n : 1, err);
         if (r < 0) {
                 crdma_devnodes_undo_free(u);
                 return r;
@@ -388,8 +386,9 @@ int crdma_devnodes_undo(struct crdma_devnodes_undo *undo, struct crdma_error **e
         if (undo->created.n == 0 && !undo->dir_created)
                 return 0;
         struct child_report rep;
-        struct child_job job = { .remove = &undo->created, .remove_dir = undo->dir_created };
-        int r = run_child(undo->mntns_fd, undo->rootfs, &job, &rep, NULL, 0, err);
+        struct child_job job = { .rootfs = undo->rootfs, .remove = &undo->created,
+                                 .remove_dir = undo->dir_created };
+        int r = run_child(undo->mntns_fd, &job, child_remove, &rep, NULL, 0, err);
         if (r >= 0 && rep.errnum)
                 r = crdma_fail(err, rep.errnum, "%s", rep.message);
         return r;

@@ -7,7 +7,6 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <linux/netlink.h>
 #include <rdma/rdma_netlink.h>
 
@@ -15,6 +14,7 @@
 #include "context.h"
 #include "error.h"
 #include "netlink.h"
+#include "nschild.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct mnl_socket *, mnl_socket_close)
 
@@ -154,14 +154,12 @@ static int kernel_transact(void *data, struct nlmsghdr *req, mnl_cb_t cb, void *
 
 /* ------------------------------------------- transact from another netns
  *
- * setns(CLONE_NEWNET) changes the calling thread, and libcrdma is linked by
- * runtimes: it happens in a forked child only.  The child joins the
- * namespace, opens the RDMA netlink socket there (a socket belongs to the
- * namespace it was created in, and the kernel checks that the *process*
- * asking to move a device is in the device's namespace), sends the request
- * and passes every reply datagram back over a SOCK_SEQPACKET pair; the
- * parent parses them with the same code as its own replies.  Between fork()
- * and _exit() the child makes system calls only. */
+ * In a child that joined the namespace (nschild.h): it opens the RDMA
+ * netlink socket there (a socket belongs to the namespace it was created
+ * in, and the kernel checks that the *process* asking to move a device is
+ * in the device's namespace), sends the request and passes every reply
+ * datagram back; the parent parses them with the same code as its own
+ * replies. */
 
 enum child_msg {
         CHILD_PORTID = 1, /* u32: the netlink port id, for the parent's checks */
@@ -183,61 +181,64 @@ struct child_fail {
 
 #define CHILD_BUF 32768
 
-static void child_send(int chan, uint32_t tag, const void *p, size_t len)
-{
-        struct iovec iov[2] = { { &tag, sizeof(tag) }, { (void *) p, len } };
-        struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
-        /* Nothing to do on failure: the parent sees no answer and says so. */
-        (void) sendmsg(chan, &mh, MSG_NOSIGNAL);
-}
+struct child_job {
+        const struct nlmsghdr *req;
+        char *buf; /* CHILD_BUF bytes, allocated before the fork */
+};
 
-static _Noreturn void child_fail(int chan, enum child_step step, int error)
+static int child_failed(int chan, enum child_step step, int error)
 {
         struct child_fail f = { step, error };
-        child_send(chan, CHILD_FAIL, &f, sizeof(f));
-        _exit(1);
+        uint32_t tag = CHILD_FAIL;
+        crdma_nschild_send(chan, &tag, sizeof(tag), &f, sizeof(f));
+        return 1;
 }
 
-/* `buf` (CHILD_BUF bytes) was allocated before fork(): no allocation here. */
-static _Noreturn void child_transact(int chan, int netns_fd, const struct nlmsghdr *req,
-                                     char *buf)
+static void child_send(int chan, uint32_t tag, const void *p, size_t len)
 {
-        if (setns(netns_fd, CLONE_NEWNET) < 0)
-                child_fail(chan, STEP_SETNS, errno);
+        crdma_nschild_send(chan, &tag, sizeof(tag), p, len);
+}
+
+static int child_transact(void *arg, int chan, int setns_errno)
+{
+        const struct child_job *job = arg;
+        const struct nlmsghdr *req = job->req;
+        if (setns_errno)
+                return child_failed(chan, STEP_SETNS, setns_errno);
         int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_RDMA);
         if (nl < 0)
-                child_fail(chan, STEP_SOCKET, errno);
+                return child_failed(chan, STEP_SOCKET, errno);
         int one = 1;
         (void) setsockopt(nl, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
         struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
         socklen_t sl = sizeof(sa);
         if (bind(nl, (struct sockaddr *) &sa, sizeof(sa)) < 0 ||
             getsockname(nl, (struct sockaddr *) &sa, &sl) < 0)
-                child_fail(chan, STEP_SOCKET, errno);
+                return child_failed(chan, STEP_SOCKET, errno);
         child_send(chan, CHILD_PORTID, &sa.nl_pid, sizeof(sa.nl_pid));
 
         struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
         if (sendto(nl, req, req->nlmsg_len, 0, (struct sockaddr *) &kernel, sizeof(kernel)) < 0)
-                child_fail(chan, STEP_SEND, errno);
+                return child_failed(chan, STEP_SEND, errno);
 
         for (;;) {
-                struct iovec iov = { buf, CHILD_BUF };
+                struct iovec iov = { job->buf, CHILD_BUF };
                 struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
                 ssize_t n = recvmsg(nl, &mh, 0);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
-                        child_fail(chan, STEP_RECV, errno);
+                        return child_failed(chan, STEP_RECV, errno);
                 if (mh.msg_flags & MSG_TRUNC)
-                        child_fail(chan, STEP_RECV, EMSGSIZE);
-                child_send(chan, CHILD_DATA, buf, (size_t) n);
+                        return child_failed(chan, STEP_RECV, EMSGSIZE);
+                child_send(chan, CHILD_DATA, job->buf, (size_t) n);
                 /* The parent does the real parsing; here only: is this the end? */
                 int left = (int) n;
-                for (const struct nlmsghdr *h = (const void *) buf; NLMSG_OK(h, left);
+                for (const struct nlmsghdr *h = (const void *) job->buf; NLMSG_OK(h, left);
                      h = NLMSG_NEXT(h, left))
                         if (h->nlmsg_seq == req->nlmsg_seq &&
                             (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR))
-                                _exit(0);
+                                return 0;
         }
 }
 
@@ -251,75 +252,75 @@ static const char *step_text(int32_t step)
         }
 }
 
+/* The parent's side: each tagged message from the child. */
+struct child_replies {
+        const struct nlmsghdr *req;
+        mnl_cb_t cb;
+        void *cb_data;
+        char *ext_ack;
+        size_t ext_ack_len;
+        uint32_t portid;
+        int result; /* > 0: no answer yet */
+};
+
+static void receive_reply(void *data, const char *msg, size_t n)
+{
+        struct child_replies *c = data;
+        uint32_t tag;
+        if (n < sizeof(tag) || c->result <= 0)
+                return;
+        memcpy(&tag, msg, sizeof(tag));
+        const char *p = msg + sizeof(tag);
+        size_t len = n - sizeof(tag);
+        if (tag == CHILD_PORTID && len == sizeof(c->portid)) {
+                memcpy(&c->portid, p, sizeof(c->portid));
+        } else if (tag == CHILD_DATA) {
+                int r = crdma_nl_run(p, len, c->req->nlmsg_seq, c->portid, c->cb, c->cb_data,
+                                     c->ext_ack, c->ext_ack_len);
+                if (r <= MNL_CB_STOP)
+                        c->result = r;
+        } else if (tag == CHILD_FAIL && len == sizeof(struct child_fail)) {
+                struct child_fail f;
+                memcpy(&f, p, sizeof(f));
+                if (c->ext_ack && c->ext_ack_len)
+                        snprintf(c->ext_ack, c->ext_ack_len, "%s", step_text(f.step));
+                c->result = f.error > 0 ? -f.error : -EIO;
+        }
+}
+
 static int kernel_transact_in_netns(void *data, int netns_fd, struct nlmsghdr *req, mnl_cb_t cb,
                                     void *cb_data, char *ext_ack, size_t ext_ack_len)
 {
         (void) data;
-        /* Tag + datagram; the child reuses it for its receives. */
+        /* The child's receive buffer, and the parent's: tag + datagram. */
+        _cleanup_free_ char *child_buf = aligned_alloc(NLMSG_ALIGNTO, CHILD_BUF);
         _cleanup_free_ char *buf = aligned_alloc(NLMSG_ALIGNTO, sizeof(uint32_t) + CHILD_BUF);
-        if (!buf)
+        if (!child_buf || !buf)
                 return -ENOMEM;
-        int sv[2];
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
-                return -errno;
-        _cleanup_close_ int chan = sv[0];
-        pid_t pid = fork();
-        if (pid < 0) {
-                int e = errno;
-                close(sv[1]);
-                return -e;
-        }
-        if (pid == 0) {
-                close(sv[0]);
-                child_transact(sv[1], netns_fd, req, buf);
-        }
-        close(sv[1]);
-
-        /* Read to the end (the child's exit closes its side), then reap it. */
-        uint32_t portid = 0;
-        int result = 1; /* > 0: no answer yet */
-        int io_error = 0;
-        for (;;) {
-                ssize_t n = recv(chan, buf, sizeof(uint32_t) + CHILD_BUF, 0);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0) {
-                        io_error = errno;
-                        break;
-                }
-                if (n == 0)
-                        break;
-                if ((size_t) n < sizeof(uint32_t))
-                        continue;
-                uint32_t tag;
-                memcpy(&tag, buf, sizeof(tag));
-                const char *p = buf + sizeof(tag);
-                size_t len = (size_t) n - sizeof(tag);
-                if (tag == CHILD_PORTID && len == sizeof(portid)) {
-                        memcpy(&portid, p, sizeof(portid));
-                } else if (tag == CHILD_DATA && result > 0) {
-                        int r = crdma_nl_run(p, len, req->nlmsg_seq, portid, cb, cb_data,
-                                             ext_ack, ext_ack_len);
-                        if (r <= MNL_CB_STOP)
-                                result = r;
-                } else if (tag == CHILD_FAIL && len == sizeof(struct child_fail) && result > 0) {
-                        struct child_fail f;
-                        memcpy(&f, p, sizeof(f));
-                        if (ext_ack && ext_ack_len)
-                                snprintf(ext_ack, ext_ack_len, "%s", step_text(f.step));
-                        result = f.error > 0 ? -f.error : -EIO;
-                }
-        }
+        struct child_job job = { .req = req, .buf = child_buf };
+        struct child_replies replies = { .req = req, .cb = cb, .cb_data = cb_data,
+                                         .ext_ack = ext_ack, .ext_ack_len = ext_ack_len,
+                                         .result = 1 };
+        struct crdma_nschild ns = {
+                .ns_fd = netns_fd, .nstype = CLONE_NEWNET, .child = child_transact, .arg = &job,
+                .receive = receive_reply, .data = &replies,
+                .buf = buf, .buf_len = sizeof(uint32_t) + CHILD_BUF,
+        };
         int status;
-        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                ;
-        if (result > 0) {
-                if (ext_ack && ext_ack_len)
+        const char *step;
+        int r = crdma_nschild_run(&ns, &status, &step);
+        if (r < 0)
+                return r;
+        if (replies.result > 0) {
+                if (ext_ack && ext_ack_len) {
+                        char how[64];
+                        crdma_wait_status(status, how, sizeof(how));
                         snprintf(ext_ack, ext_ack_len, "the helper process in the network "
-                                 "namespace ended without an answer");
-                return io_error ? -io_error : -EIO;
+                                 "namespace ended without an answer (%s)", how);
+                }
+                return -EIO;
         }
-        return result;
+        return replies.result;
 }
 
 const struct crdma_netlink_ops crdma_netlink_kernel_ops = {
