@@ -49,13 +49,13 @@ int crdma_memlock_raise(struct crdma_context *ctx, pid_t pid, uint64_t bytes,
         }
         if (CRDMA_FAULT(ctx, "prlimit") || prlimit(pid, RLIMIT_MEMLOCK, &raised, NULL) < 0) {
                 int e = errno;
-                char soft[48], hard[48], buf[128];
+                char soft[48], hard[48];
                 limit_text(raised.rlim_cur, soft, sizeof(soft));
                 limit_text(raised.rlim_max, hard, sizeof(hard));
-                return crdma_fail(err, e, "process %d: raising RLIMIT_MEMLOCK of the container "
-                                  "to %s (hard %s) failed: %s%s", (int) pid, soft, hard,
-                                  strerror_r(e, buf, sizeof(buf)),
-                                  e == EPERM ? "; the hook needs CAP_SYS_RESOURCE" : "");
+                return crdma_fail_errno_hint(err, e, e == EPERM ? "the hook needs CAP_SYS_RESOURCE"
+                                                                : NULL,
+                                             "process %d: raising RLIMIT_MEMLOCK of the container "
+                                             "to %s (hard %s) failed", (int) pid, soft, hard);
         }
         undo->changed = true;
         return 0;

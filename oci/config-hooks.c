@@ -12,8 +12,9 @@
 #include "config-tree.h"
 #include "error.h"
 
-/* What runtimes give a hook when its entry names no env: nothing. */
-#define HOOK_ENV "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+/* The entry's env and timeout: CRDMA_HOOK_ENV and CRDMA_HOOK_TIMEOUT, the one
+ * definition (meson.build) the shipped hooks.d files use too.  Runtimes give a
+ * hook no environment of their own. */
 
 static bool is_crdma_hook(const char *path, const char *ours)
 {
@@ -94,7 +95,8 @@ static yajl_val hook_entry(const struct oci_edit_options *opts, const char *stag
                 goto fail;
         if (tree_arr_append(args, tree_new_string(stage)) < 0 ||
             tree_obj_append(h, "env", env = tree_new(yajl_t_array)) < 0 ||
-            tree_arr_append(env, tree_new_string(HOOK_ENV)) < 0)
+            tree_arr_append(env, tree_new_string(CRDMA_HOOK_ENV)) < 0 ||
+            tree_obj_append(h, "timeout", tree_new_u64(CRDMA_HOOK_TIMEOUT)) < 0)
                 goto fail;
         return h;
 fail:

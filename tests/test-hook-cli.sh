@@ -225,6 +225,20 @@ c = json.load(open(sys.argv[1]))
 assert c["hooks"] == json.load(open(sys.argv[2]))["hooks"], c["hooks"]
 assert c["linux"]["devices"][0]["path"] == "/dev/infiniband/uverbs0"
 PY
+# The entries the edit writes are the shipped ones (one definition of the hook
+# entry: path, env, timeout), but for the --policy the edit was given.
+printf '%s\n' '{"process": {}, "annotations": {"io.crdma.devices": "rxe0", "io.crdma.netns": "exclusive"}}' \
+        >"$tmp/bare-exclusive.json"
+expect 0 '' '' -- "${roots[@]}" edit "$tmp/bare-exclusive.json"
+check "edit: its hook entries equal the shipped fragment's" python3 - "$tmp/bare-exclusive.json" "$fragment" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+for entries in c["hooks"].values():
+    for h in entries:
+        i = h["args"].index("--policy")
+        del h["args"][i:i + 2]
+assert c["hooks"] == json.load(open(sys.argv[2]))["hooks"], (c["hooks"], sys.argv[2])
+PY
 # An unannotated config: nothing to change.
 cp "$tmp/plain.json" "$tmp/plain-edit.json"
 before=$(stamp "$tmp/plain-edit.json")

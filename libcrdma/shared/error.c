@@ -41,9 +41,9 @@ static char *one_line(char *msg)
 
 /* The format attribute lets clang check the callers' formats, and keeps
  * -Werror=format-nonliteral quiet about the vasprintf below. */
-__attribute__((format(printf, 5, 0)))
+__attribute__((format(printf, 6, 0)))
 static int error_set(struct crdma_error **err, enum crdma_error_kind kind, int errnum,
-                     bool with_strerror, const char *fmt, va_list ap)
+                     bool with_strerror, const char *hint, const char *fmt, va_list ap)
 {
         if (errnum < 0)
                 errnum = -errnum;
@@ -60,7 +60,7 @@ static int error_set(struct crdma_error **err, enum crdma_error_kind kind, int e
                 char *full = NULL;
                 /* GNU strerror_r returns the message, maybe not in buf. */
                 const char *s = strerror_r(errnum, buf, sizeof(buf));
-                if (asprintf(&full, "%s: %s", msg, s) >= 0) {
+                if (asprintf(&full, "%s: %s%s%s", msg, s, hint ? "; " : "", hint ? hint : "") >= 0) {
                         free(msg);
                         msg = full;
                 }
@@ -83,7 +83,7 @@ int crdma_fail(struct crdma_error **err, int errnum, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
-        int r = error_set(err, CRDMA_ERROR_SYSTEM, errnum, false, fmt, ap);
+        int r = error_set(err, CRDMA_ERROR_SYSTEM, errnum, false, NULL, fmt, ap);
         va_end(ap);
         return r;
 }
@@ -92,7 +92,17 @@ int crdma_fail_errno(struct crdma_error **err, int errnum, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
-        int r = error_set(err, CRDMA_ERROR_SYSTEM, errnum, true, fmt, ap);
+        int r = error_set(err, CRDMA_ERROR_SYSTEM, errnum, true, NULL, fmt, ap);
+        va_end(ap);
+        return r;
+}
+
+int crdma_fail_errno_hint(struct crdma_error **err, int errnum, const char *hint,
+                          const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        int r = error_set(err, CRDMA_ERROR_SYSTEM, errnum, true, hint, fmt, ap);
         va_end(ap);
         return r;
 }
@@ -101,7 +111,7 @@ int crdma_refuse(struct crdma_error **err, int errnum, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
-        int r = error_set(err, CRDMA_ERROR_REFUSED, errnum, false, fmt, ap);
+        int r = error_set(err, CRDMA_ERROR_REFUSED, errnum, false, NULL, fmt, ap);
         va_end(ap);
         return r;
 }

@@ -17,6 +17,10 @@ int crdma_fail(struct crdma_error **err, int errnum, const char *fmt, ...)
 /* Same, with ": <strerror(errnum)>" appended: for failed system calls. */
 int crdma_fail_errno(struct crdma_error **err, int errnum, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
+/* "<what>: <strerror(errnum)>; <hint>" (hint NULL: none), the one shape of
+ * a failed system call with what to do about it. */
+int crdma_fail_errno_hint(struct crdma_error **err, int errnum, const char *hint,
+                          const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 /* A refusal (exit 1 in crdma-hook). */
 int crdma_refuse(struct crdma_error **err, int errnum, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));

@@ -562,7 +562,7 @@ static const struct oci_edit_options auto_v2 = {
 /* The createRuntime entry crdma writes for /usr/bin/crdma-hook. */
 #define HOOK_ENTRY(stage)                                                                         \
         "{\"path\":\"/usr/bin/crdma-hook\",\"args\":[\"crdma-hook\",\"" stage "\"],\"env\":["     \
-        "\"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\"]}"
+        "\"PATH=/usr/sbin:/usr/bin:/sbin:/bin\"],\"timeout\":30}"
 
 /* How often `needle` occurs in `hay`. */
 static size_t count(const char *hay, const char *needle)
