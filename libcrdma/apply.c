@@ -135,40 +135,34 @@ static void warn_seccomp(struct crdma_context *ctx, const struct crdma_plan *pla
                           denied);
 }
 
-static bool still_alive(int pidfd)
-{
-        return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
-}
-
-static int open_ns(struct crdma_context *ctx, pid_t pid, const char *ns, struct stat *st,
+/* `rel` under the directory `dirfd` (shown as `dir`), and its stat. */
+static int open_ns(int dirfd, const char *dir, const char *rel, struct stat *st,
                    struct crdma_error **err)
 {
-        int procfd = crdma_context_root_fd(ctx, CRDMA_ROOT_PROC, err);
-        if (procfd < 0)
-                return procfd;
-        char rel[32];
-        snprintf(rel, sizeof(rel), "%d/ns/%s", (int) pid, ns);
-        int fd = openat(procfd, rel, O_RDONLY | O_CLOEXEC);
+        int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC);
         if (fd < 0 || fstat(fd, st) < 0) {
                 int e = errno;
                 if (fd >= 0)
                         close(fd);
-                return crdma_fail_errno(err, e, "%s/%s: cannot open",
-                                        crdma_context_root_path(ctx, CRDMA_ROOT_PROC), rel);
+                return crdma_fail_errno(err, e, "%s/%s: cannot open", dir, rel);
         }
         return fd;
 }
 
 /* Does the container have a network namespace of its own (not init_net)?
  * On success *fd (may be NULL) is an fd of the container's. */
-static int own_netns(struct crdma_context *ctx, pid_t pid, bool *own, int *fd,
+static int own_netns(struct crdma_context *ctx, const struct crdma_pinned *p, bool *own, int *fd,
                      struct crdma_error **err)
 {
+        int procfd = crdma_context_root_fd(ctx, CRDMA_ROOT_PROC, err);
+        if (procfd < 0)
+                return procfd;
         struct stat mine, init;
-        _cleanup_close_ int nsfd = open_ns(ctx, pid, "net", &mine, err);
+        _cleanup_close_ int nsfd = open_ns(p->piddir, p->proc, "ns/net", &mine, err);
         if (nsfd < 0)
                 return nsfd;
-        _cleanup_close_ int initfd = open_ns(ctx, 1, "net", &init, err);
+        _cleanup_close_ int initfd = open_ns(procfd, crdma_context_root_path(ctx, CRDMA_ROOT_PROC),
+                                             "1/ns/net", &init, err);
         if (initfd < 0)
                 return initfd;
         *own = mine.st_dev != init.st_dev || mine.st_ino != init.st_ino;
@@ -180,12 +174,13 @@ static int own_netns(struct crdma_context *ctx, pid_t pid, bool *own, int *fd,
 /* Shared mode on a host in exclusive netns mode: a container in a network
  * namespace of its own gets EPERM opening devices left in init_net, so the
  * nodes would be useless.  Unknown mode (no netlink): nothing to check. */
-static int check_shared(struct crdma_context *ctx, pid_t pid, struct crdma_error **err)
+static int check_shared(struct crdma_context *ctx, const struct crdma_pinned *p,
+                        struct crdma_error **err)
 {
         bool shared, own;
         if (!ctx->nl_ops || crdma_nl_netns_shared(ctx, &shared, NULL) < 0 || shared)
                 return 0;
-        int r = own_netns(ctx, pid, &own, NULL, err);
+        int r = own_netns(ctx, p, &own, NULL, err);
         if (r < 0 || !own)
                 return r;
         return crdma_refuse(err, EPERM,
@@ -198,8 +193,8 @@ static int check_shared(struct crdma_context *ctx, pid_t pid, struct crdma_error
 
 /* Exclusive mode: the host must be (or become) exclusive and the container
  * must have a network namespace of its own.  Returns an fd of that netns. */
-static int prepare_exclusive(struct crdma_context *ctx, const struct crdma_plan *plan, pid_t pid,
-                             struct crdma_error **err)
+static int prepare_exclusive(struct crdma_context *ctx, const struct crdma_plan *plan,
+                             const struct crdma_pinned *p, struct crdma_error **err)
 {
         bool shared;
         int r = crdma_nl_netns_shared(ctx, &shared, err);
@@ -222,7 +217,7 @@ static int prepare_exclusive(struct crdma_context *ctx, const struct crdma_plan 
         }
         bool own;
         _cleanup_close_ int fd = -EBADF;
-        r = own_netns(ctx, pid, &own, &fd, err);
+        r = own_netns(ctx, p, &own, &fd, err);
         if (r < 0)
                 return r;
         if (!own)
@@ -316,6 +311,45 @@ static int check_rdma_controller(struct crdma_context *ctx, const struct crdma_p
         return 0;
 }
 
+/* Everything checked before anything changes: the process (pinned), its
+ * cgroups, the rdma controller, the owner of the nodes, the netns mode. */
+struct prepared {
+        struct crdma_pinned pin;
+        struct crdma_cgroup_target target;
+        uid_t uid;
+        gid_t gid;
+        int netns_fd; /* exclusive mode: the container's network namespace */
+};
+
+static void prepared_clear(struct prepared *p)
+{
+        crdma_pinned_clear(&p->pin);
+        crdma_cgroup_target_clear(&p->target);
+        if (p->netns_fd >= 0)
+                close(p->netns_fd);
+}
+
+static int prepare(struct crdma_context *ctx, const struct crdma_plan *plan,
+                   const struct crdma_container *c, struct prepared *p, struct crdma_error **err)
+{
+        /* Pin the process and check it is the container's: while the pidfd
+         * stays live (checked again at the end) its pid names no other. */
+        int r = crdma_container_pin(ctx, c, &p->pin, err);
+        if (r >= 0)
+                r = crdma_cgroup_target_init(ctx, &p->pin.cgroups, &p->target, err);
+        if (r >= 0)
+                r = check_rdma_controller(ctx, plan, &p->target, err);
+        if (r >= 0)
+                r = crdma_proc_root_ids(&p->pin, &p->uid, &p->gid, err);
+        if (r >= 0 && plan->netns == CRDMA_NETNS_EXCLUSIVE) {
+                p->netns_fd = prepare_exclusive(ctx, plan, &p->pin, err);
+                r = p->netns_fd < 0 ? p->netns_fd : 0;
+        } else if (r >= 0) {
+                r = check_shared(ctx, &p->pin, err);
+        }
+        return r;
+}
+
 int crdma_plan_apply(struct crdma_context *ctx, const struct crdma_plan *plan,
                      const struct crdma_container *c, struct crdma_error **err)
 {
@@ -329,56 +363,32 @@ int crdma_plan_apply(struct crdma_context *ctx, const struct crdma_plan *plan,
                 return r;
         warn_seccomp(ctx, plan, c);
 
-        /* Pin the process and check it is the container's: while the pidfd
-         * stays live (checked again at the end) its pid names no other. */
-        _cleanup_close_ int pidfd = crdma_container_pin(ctx, c, err);
-        if (pidfd < 0)
-                return pidfd;
-
-        struct crdma_proc_cgroups pc = { 0 };
-        struct crdma_cgroup_target target = { 0 };
-        r = crdma_proc_cgroups_read(ctx, c->pid, &pc, err);
-        if (r >= 0)
-                r = crdma_cgroup_target_init(ctx, &pc, &target, err);
-        crdma_proc_cgroups_clear(&pc);
-        if (r >= 0)
-                r = check_rdma_controller(ctx, plan, &target, err);
-
-        uid_t uid = 0;
-        gid_t gid = 0;
-        if (r >= 0)
-                r = crdma_proc_root_ids(ctx, c->pid, &uid, &gid, err);
-        _cleanup_close_ int netns_fd = -EBADF;
-        if (r >= 0 && plan->netns == CRDMA_NETNS_EXCLUSIVE) {
-                netns_fd = prepare_exclusive(ctx, plan, c->pid, err);
-                r = netns_fd < 0 ? netns_fd : 0;
-        } else if (r >= 0) {
-                r = check_shared(ctx, c->pid, err);
-        }
+        struct prepared p = { .pin = { .pidfd = -EBADF, .piddir = -EBADF }, .netns_fd = -EBADF };
+        r = prepare(ctx, plan, c, &p, err);
         if (r < 0) {
-                crdma_cgroup_target_clear(&target);
+                prepared_clear(&p);
                 return r;
         }
 
         /* Everything checked: now change things, remembering how to undo. */
         struct applied a = { 0 };
-        r = crdma_devnodes_create(ctx, c->pid, c->rootfs, plan->nodes, plan->n_nodes, uid, gid,
-                                  &a.nodes, err);
+        r = crdma_devnodes_create(ctx, p.pin.piddir, c->rootfs, plan->nodes, plan->n_nodes, p.uid,
+                                  p.gid, &a.nodes, err);
         if (r >= 0)
-                r = apply_devcgroup(ctx, plan, &target, &a, err);
+                r = apply_devcgroup(ctx, plan, &p.target, &a, err);
         if (r >= 0)
-                r = apply_rdma_max(ctx, plan, &target, &a, err);
+                r = apply_rdma_max(ctx, plan, &p.target, &a, err);
         if (r >= 0)
-                r = crdma_memlock_raise(ctx, c->pid, plan->memlock, &a.memlock, err);
-        if (r >= 0 && netns_fd >= 0)
-                r = apply_moves(ctx, plan, netns_fd, &a, err);
-        if (r >= 0 && !still_alive(pidfd))
+                r = crdma_memlock_raise(ctx, p.pin.pid, plan->memlock, &a.memlock, err);
+        if (r >= 0 && p.netns_fd >= 0)
+                r = apply_moves(ctx, plan, p.netns_fd, &a, err);
+        if (r >= 0 && !crdma_pinned_alive(&p.pin))
                 r = crdma_fail(err, ESRCH, "process %d: the container's process exited while crdma "
                                "applied its plan", (int) c->pid);
         if (r < 0)
                 roll_back(ctx, &a, err);
         applied_free(&a);
-        crdma_cgroup_target_clear(&target);
+        prepared_clear(&p);
         return r;
 }
 

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -156,90 +157,141 @@ static int check_namespaces(struct crdma_context *ctx, int procfd, int piddir,
         return 0;
 }
 
-static int check_cgroup(struct crdma_context *ctx, int piddir, const struct crdma_container *c,
+/* <proc>/<pid>/cgroup, read once: checked here, used by the apply. */
+static int read_cgroups(struct crdma_pinned *p, struct crdma_error **err)
+{
+        _cleanup_free_ char *text = NULL;
+        int r = crdma_read_text_at(p->piddir, "cgroup", CRDMA_TEXT_MAX, &text);
+        if (r < 0)
+                return crdma_fail_errno(err, r, "%s/cgroup: cannot read the container process's "
+                                        "cgroups", p->proc);
+        if (crdma_proc_cgroups_parse(text, &p->cgroups) < 0)
+                return crdma_fail(err, EINVAL, "%s/cgroup: not in the format the kernel writes",
+                                  p->proc);
+        return 0;
+}
+
+static int check_cgroup(const struct crdma_pinned *p, const struct crdma_container *c,
                         struct crdma_error **err)
 {
         if (!c->cgroups_path)
                 return 0;
-        const char *proc = crdma_context_root_path(ctx, CRDMA_ROOT_PROC);
-        _cleanup_free_ char *text = NULL;
-        int r = crdma_read_text_at(piddir, "cgroup", CRDMA_TEXT_MAX, &text);
-        if (r < 0)
-                return crdma_fail_errno(err, r, "%s/%d/cgroup: cannot read the container "
-                                        "process's cgroups", proc, (int) c->pid);
-        struct crdma_proc_cgroups pc = { 0 };
-        if (crdma_proc_cgroups_parse(text, &pc) < 0)
-                return crdma_fail(err, EINVAL, "%s/%d/cgroup: not in the format the kernel writes",
-                                  proc, (int) c->pid);
+        const struct crdma_proc_cgroups *pc = &p->cgroups;
         /* Hybrid hosts: the v1 devices or rdma hierarchy holds the container
          * where the unified one holds systemd's view. */
-        bool in = crdma_cgroups_path_matches(c->cgroups_path, pc.unified) ||
-                  crdma_cgroups_path_matches(c->cgroups_path, pc.devices) ||
-                  crdma_cgroups_path_matches(c->cgroups_path, pc.rdma);
-        const char *where = pc.unified ? pc.unified : pc.devices ? pc.devices : "(none)";
+        bool in = crdma_cgroups_path_matches(c->cgroups_path, pc->unified) ||
+                  crdma_cgroups_path_matches(c->cgroups_path, pc->devices) ||
+                  crdma_cgroups_path_matches(c->cgroups_path, pc->rdma);
+        const char *where = pc->unified ? pc->unified : pc->devices ? pc->devices : "(none)";
         if (!in)
-                r = crdma_refuse(err, ESRCH, "process %d: in cgroup %.256s, not in the container's "
-                                 "linux.cgroupsPath \"%.256s\"; the OCI state's pid is not the "
-                                 "container's process", (int) c->pid, where, c->cgroups_path);
-        crdma_proc_cgroups_clear(&pc);
-        return r;
+                return crdma_refuse(err, ESRCH, "process %d: in cgroup %.256s, not in the "
+                                    "container's linux.cgroupsPath \"%.256s\"; the OCI state's "
+                                    "pid is not the container's process", (int) c->pid, where,
+                                    c->cgroups_path);
+        return 0;
 }
 
-int crdma_container_pin(struct crdma_context *ctx, const struct crdma_container *c,
-                        struct crdma_error **err)
+void crdma_pinned_clear(struct crdma_pinned *p)
 {
-        int procfd = crdma_context_root_fd(ctx, CRDMA_ROOT_PROC, err);
-        if (procfd < 0)
-                return procfd;
-        const char *proc = crdma_context_root_path(ctx, CRDMA_ROOT_PROC);
-        if (c->pid == 1)
-                return crdma_refuse(err, EPERM, "process 1: the init of crdma's pid namespace "
-                                    "(the host's), never a created container's process; the OCI "
-                                    "state does not come from the container's runtime");
+        if (p->pidfd >= 0)
+                close(p->pidfd);
+        if (p->piddir >= 0)
+                close(p->piddir);
+        free(p->proc);
+        crdma_proc_cgroups_clear(&p->cgroups);
+        *p = (struct crdma_pinned){ .pidfd = -EBADF, .piddir = -EBADF };
+}
 
-        _cleanup_close_ int pidfd = (int) syscall(SYS_pidfd_open, c->pid, 0);
+bool crdma_pinned_alive(const struct crdma_pinned *p)
+{
+        return syscall(SYS_pidfd_send_signal, p->pidfd, 0, NULL, 0) == 0 || errno == EPERM;
+}
+
+static int open_pidfd(pid_t pid, struct crdma_error **err)
+{
+        int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
         if (pidfd < 0 && errno == ESRCH)
                 return crdma_refuse(err, ESRCH, "process %d: no such process; the OCI state's pid "
-                                    "names no live process (the container exited?)", (int) c->pid);
+                                    "names no live process (the container exited?)", (int) pid);
         if (pidfd < 0 && errno == ENOSYS)
                 return crdma_fail(err, ENOSYS, "pidfd_open: the kernel lacks it (Linux 5.3+); "
                                   "crdma pins the container's process with it before acting");
         if (pidfd < 0)
                 return crdma_fail_errno(err, errno, "process %d: cannot pin the container's process "
-                                        "(pidfd_open)", (int) c->pid);
+                                        "(pidfd_open)", (int) pid);
+        return pidfd;
+}
 
-        char rel[16];
-        snprintf(rel, sizeof(rel), "%d", (int) c->pid);
-        _cleanup_close_ int piddir = openat(procfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (piddir < 0)
-                return crdma_fail_errno(err, errno, "%s/%s: cannot open the container's process",
-                                        proc, rel);
+static int check_state(const struct crdma_pinned *p, unsigned long long *start,
+                       struct crdma_error **err)
+{
         _cleanup_free_ char *stat_text = NULL;
-        int r = crdma_read_text_at(piddir, "stat", CRDMA_TEXT_MAX, &stat_text);
+        int r = crdma_read_text_at(p->piddir, "stat", CRDMA_TEXT_MAX, &stat_text);
         if (r < 0)
-                return crdma_fail_errno(err, r, "%s/%s/stat: cannot read the container's process",
-                                        proc, rel);
+                return crdma_fail_errno(err, r, "%s/stat: cannot read the container's process",
+                                        p->proc);
         char state;
-        unsigned long long start;
-        if (crdma_proc_stat_parse(stat_text, &state, &start) < 0)
-                return crdma_fail(err, EINVAL, "%s/%s/stat: not in the format the kernel writes",
-                                  proc, rel);
+        if (crdma_proc_stat_parse(stat_text, &state, start) < 0)
+                return crdma_fail(err, EINVAL, "%s/stat: not in the format the kernel writes",
+                                  p->proc);
         if (state == 'Z' || state == 'X')
                 return crdma_refuse(err, ESRCH, "process %d: has exited (a zombie); the OCI "
-                                    "state's pid is not a created container's process", (int) c->pid);
+                                    "state's pid is not a created container's process", (int) p->pid);
+        return 0;
+}
 
-        r = check_namespaces(ctx, procfd, piddir, c, err);
+static int pin(struct crdma_context *ctx, const struct crdma_container *c,
+               struct crdma_pinned *p, struct crdma_error **err)
+{
+        int procfd = crdma_context_root_fd(ctx, CRDMA_ROOT_PROC, err);
+        if (procfd < 0)
+                return procfd;
+        if (c->pid == 1)
+                return crdma_refuse(err, EPERM, "process 1: the init of crdma's pid namespace "
+                                    "(the host's), never a created container's process; the OCI "
+                                    "state does not come from the container's runtime");
+        p->pid = c->pid;
+        p->pidfd = open_pidfd(c->pid, err);
+        if (p->pidfd < 0)
+                return p->pidfd;
+        char rel[16];
+        snprintf(rel, sizeof(rel), "%d", (int) c->pid);
+        if (asprintf(&p->proc, "%s/%s", crdma_context_root_path(ctx, CRDMA_ROOT_PROC), rel) < 0) {
+                p->proc = NULL;
+                return crdma_fail_oom(err);
+        }
+        p->piddir = openat(procfd, rel, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (p->piddir < 0)
+                return crdma_fail_errno(err, errno, "%s: cannot open the container's process",
+                                        p->proc);
+        unsigned long long start;
+        int r = check_state(p, &start, err);
         if (r >= 0)
-                r = check_cgroup(ctx, piddir, c, err);
+                r = check_namespaces(ctx, procfd, p->piddir, c, err);
+        if (r >= 0)
+                r = read_cgroups(p, err);
+        if (r >= 0)
+                r = check_cgroup(p, c, err);
         if (r < 0)
                 return r;
-
-        /* Still live: the pid was never free, every read above was of it.
-         * EPERM also means the process exists. */
-        if (syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0 && errno != EPERM)
+        /* Still live: the pid was never free, every read above was of it. */
+        if (!crdma_pinned_alive(p))
                 return crdma_refuse(err, ESRCH, "process %d: exited while crdma checked it; the "
                                     "container is gone", (int) c->pid);
         crdma_log(ctx, CRDMA_LOG_DEBUG, "pinned process %d (started at tick %llu), %zu namespace(s)%s "
                   "checked", (int) c->pid, start, c->n_ns, c->cgroups_path ? " and its cgroup" : "");
-        return TAKE_FD(pidfd);
+        return 0;
+}
+
+int crdma_container_pin(struct crdma_context *ctx, const struct crdma_container *c,
+                        struct crdma_pinned *out, struct crdma_error **err)
+{
+        struct crdma_pinned p = { .pidfd = -EBADF, .piddir = -EBADF };
+        int r = pin(ctx, c, &p, err);
+        if (r < 0) {
+                crdma_pinned_clear(&p);
+                return r;
+        }
+        *out = p;
+        return 0;
 }

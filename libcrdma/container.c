@@ -200,62 +200,34 @@ bad:
         return -EINVAL;
 }
 
-int crdma_proc_cgroups_read(struct crdma_context *ctx, pid_t pid, struct crdma_proc_cgroups *out,
-                            struct crdma_error **err)
-{
-        int procfd = crdma_context_root_fd(ctx, CRDMA_ROOT_PROC, err);
-        if (procfd < 0)
-                return procfd;
-        char rel[32];
-        snprintf(rel, sizeof(rel), "%d/cgroup", (int) pid);
-        _cleanup_free_ char *text = NULL;
-        int r = crdma_read_text_at(procfd, rel, CRDMA_TEXT_MAX, &text);
-        if (r < 0)
-                return crdma_fail_errno(err, r, "%s/%s: cannot read the container's cgroups "
-                                        "(has the container's process exited?)",
-                                        crdma_context_root_path(ctx, CRDMA_ROOT_PROC), rel);
-        r = crdma_proc_cgroups_parse(text, out);
-        if (r < 0)
-                return crdma_fail(err, r, "%s/%s: not in the format the kernel writes",
-                                  crdma_context_root_path(ctx, CRDMA_ROOT_PROC), rel);
-        return 0;
-}
-
 /* The host id that id 0 of the process's user namespace maps to. */
-static int map_root(struct crdma_context *ctx, int procfd, pid_t pid, const char *file,
-                    unsigned *out, struct crdma_error **err)
+static int map_root(const struct crdma_pinned *p, const char *file, unsigned *out,
+                    struct crdma_error **err)
 {
-        char rel[32];
-        snprintf(rel, sizeof(rel), "%d/%s", (int) pid, file);
         _cleanup_free_ char *text = NULL;
-        int r = crdma_read_text_at(procfd, rel, CRDMA_TEXT_MAX, &text);
+        int r = crdma_read_text_at(p->piddir, file, CRDMA_TEXT_MAX, &text);
         if (r < 0)
-                return crdma_fail_errno(err, r, "%s/%s: cannot read",
-                                        crdma_context_root_path(ctx, CRDMA_ROOT_PROC), rel);
+                return crdma_fail_errno(err, r, "%s/%s: cannot read", p->proc, file);
         unsigned long inside, outside, count;
         int consumed = 0;
-        for (const char *p = text; sscanf(p, " %lu %lu %lu%n", &inside, &outside, &count, &consumed) == 3;
-             p += consumed) {
+        for (const char *l = text; sscanf(l, " %lu %lu %lu%n", &inside, &outside, &count, &consumed) == 3;
+             l += consumed) {
                 if (inside == 0 && count > 0) {
                         *out = (unsigned) outside;
                         return 0;
                 }
         }
         return crdma_fail(err, ENOENT, "%s/%s: the container's user namespace maps no root; "
-                          "crdma cannot give its devices an owner there",
-                          crdma_context_root_path(ctx, CRDMA_ROOT_PROC), rel);
+                          "crdma cannot give its devices an owner there", p->proc, file);
 }
 
-int crdma_proc_root_ids(struct crdma_context *ctx, pid_t pid, uid_t *uid, gid_t *gid,
+int crdma_proc_root_ids(const struct crdma_pinned *p, uid_t *uid, gid_t *gid,
                         struct crdma_error **err)
 {
-        int procfd = crdma_context_root_fd(ctx, CRDMA_ROOT_PROC, err);
-        if (procfd < 0)
-                return procfd;
         unsigned u, g;
-        int r = map_root(ctx, procfd, pid, "uid_map", &u, err);
+        int r = map_root(p, "uid_map", &u, err);
         if (r >= 0)
-                r = map_root(ctx, procfd, pid, "gid_map", &g, err);
+                r = map_root(p, "gid_map", &g, err);
         if (r < 0)
                 return r;
         *uid = u;

@@ -42,12 +42,26 @@ struct crdma_proc_cgroups {
         char *rdma;     /* v1 "rdma" hierarchy */
 };
 
-int crdma_proc_cgroups_read(struct crdma_context *ctx, pid_t pid, struct crdma_proc_cgroups *out,
-                            struct crdma_error **err);
 void crdma_proc_cgroups_clear(struct crdma_proc_cgroups *cg);
 
+/* The container's process, pinned: made once by crdma_container_pin(), then
+ * every later /proc read (piddir), setns (its ns files) and prlimit (pid,
+ * valid while crdma_pinned_alive()) goes through it, never through the pid
+ * number again. */
+struct crdma_pinned {
+        pid_t pid;
+        int pidfd;  /* while it is live, pid names this process and no other */
+        int piddir; /* <proc>/<pid>, opened after the pidfd */
+        char *proc; /* <proc>/<pid>, for messages */
+        struct crdma_proc_cgroups cgroups; /* <proc>/<pid>/cgroup, read once */
+};
+void crdma_pinned_clear(struct crdma_pinned *p);
+/* The one liveness rule: the pidfd's process has not exited (signal 0 is
+ * delivered, or refused with EPERM, which also means it exists). */
+bool crdma_pinned_alive(const struct crdma_pinned *p);
+
 /* The host uid/gid of the root of the process's user namespace. */
-int crdma_proc_root_ids(struct crdma_context *ctx, pid_t pid, uid_t *uid, gid_t *gid,
+int crdma_proc_root_ids(const struct crdma_pinned *p, uid_t *uid, gid_t *gid,
                         struct crdma_error **err);
 
 /* Parse the text of a /proc/<pid>/cgroup file. */
@@ -57,10 +71,10 @@ int crdma_proc_cgroups_parse(const char *text, struct crdma_proc_cgroups *out);
  * <proc>/<pid> that it is the created container's init and not some other
  * process (the host's pid 1, a zombie, a process of the host's namespaces or
  * of another cgroup, a pid reused after the container exited), and that the
- * pidfd still refers to a live process after those reads.  Returns the
- * pidfd. */
+ * pidfd still refers to a live process after those reads.  On success *out
+ * holds the pin (crdma_pinned_clear() frees it). */
 int crdma_container_pin(struct crdma_context *ctx, const struct crdma_container *c,
-                        struct crdma_error **err);
+                        struct crdma_pinned *out, struct crdma_error **err);
 
 /* Is a process in cgroup `proc_path` (as /proc/<pid>/cgroup shows it) in the
  * cgroup OCI linux.cgroupsPath `cgroups_path` names, or below it?  Both the

@@ -329,19 +329,14 @@ static int run_child(int mntns_fd, struct child_job *job, int (*child)(void *, i
         return 0;
 }
 
-int crdma_devnodes_create(struct crdma_context *ctx, pid_t pid, const char *rootfs,
+int crdma_devnodes_create(struct crdma_context *ctx, int piddir, const char *rootfs,
                           const struct crdma_plan_node *nodes, size_t n, uid_t uid, gid_t gid,
                           struct crdma_devnodes_undo **undo, struct crdma_error **err)
 {
-        int procfd = crdma_context_root_fd(ctx, CRDMA_ROOT_PROC, err);
-        if (procfd < 0)
-                return procfd;
-        char rel[32];
-        snprintf(rel, sizeof(rel), "%d/ns/mnt", (int) pid);
-        _cleanup_close_ int mntns = openat(procfd, rel, O_RDONLY | O_CLOEXEC);
+        _cleanup_close_ int mntns = openat(piddir, "ns/mnt", O_RDONLY | O_CLOEXEC);
         if (mntns < 0)
-                return crdma_fail_errno(err, errno, "%s/%s: cannot open the container's mount "
-                                        "namespace", crdma_context_root_path(ctx, CRDMA_ROOT_PROC), rel);
+                return crdma_fail_errno(err, errno, "ns/mnt of the container's process: cannot "
+                                        "open its mount namespace");
 
         struct crdma_devnodes_undo *u = calloc(1, sizeof(*u));
         if (!u || !(u->rootfs = strdup(rootfs))) {

@@ -10,9 +10,11 @@
 struct crdma_devnodes_undo;
 
 /* Make `nodes` under /dev/infiniband of `rootfs` in the mount namespace of
- * `pid`, owned by uid:gid (the host ids of the container's root).  Existing
- * nodes must be the same char device.  *undo removes what this call made. */
-int crdma_devnodes_create(struct crdma_context *ctx, pid_t pid, const char *rootfs,
+ * the process whose <proc>/<pid> directory is `piddir` (the pinned
+ * container's), owned by uid:gid (the host ids of the container's root).
+ * Existing nodes must be the same char device.  *undo removes what this call
+ * made. */
+int crdma_devnodes_create(struct crdma_context *ctx, int piddir, const char *rootfs,
                           const struct crdma_plan_node *nodes, size_t n, uid_t uid, gid_t gid,
                           struct crdma_devnodes_undo **undo, struct crdma_error **err);
 int crdma_devnodes_undo(struct crdma_devnodes_undo *undo, struct crdma_error **err);

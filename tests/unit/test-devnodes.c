@@ -22,6 +22,16 @@
 #include "devnodes.h"
 #include "error.h"
 
+/* This process's <proc>/<pid> directory, as the pinned container's would be
+ * (kept open for the test's life). */
+static int self_dir(void)
+{
+        static int fd = -1;
+        if (fd < 0)
+                fd = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return fd;
+}
+
 static char rootfs[64];
 static char path[256];
 
@@ -100,7 +110,7 @@ static bool exists(const char *rel)
 static int create(size_t n, struct crdma_devnodes_undo **undo, struct crdma_error **err)
 {
         struct crdma_context *ctx = ctx_new();
-        int r = crdma_devnodes_create(ctx, getpid(), rootfs, nodes, n, 0, 0, undo, err);
+        int r = crdma_devnodes_create(ctx, self_dir(), rootfs, nodes, n, 0, 0, undo, err);
         crdma_context_free(ctx);
         return r;
 }

@@ -122,7 +122,8 @@ static void expect_refused(struct crdma_context *ctx, struct crdma_container *c,
                            enum crdma_error_kind kind, const char *needle)
 {
         struct crdma_error *err = NULL;
-        assert_int_equal(crdma_container_pin(ctx, c, &err), -errnum);
+        struct crdma_pinned pin;
+        assert_int_equal(crdma_container_pin(ctx, c, &pin, &err), -errnum);
         assert_non_null(err);
         assert_int_equal(crdma_error_kind(err), kind);
         if (!strstr(crdma_error_message(err), needle))
@@ -136,15 +137,20 @@ static void test_container_init_pinned(void **state)
         struct fixture *f = *state;
         struct crdma_container *c = runc_like(getpid());
         struct crdma_error *err = NULL;
-        int fd = crdma_container_pin(f->ctx, c, &err);
-        if (fd < 0)
+        struct crdma_pinned pin;
+        if (crdma_container_pin(f->ctx, c, &pin, &err) < 0)
                 fail_msg("%s", crdma_error_message(err));
-        /* A pidfd of this very process. */
+        /* A pidfd of this very process, its /proc directory, its cgroups read once. */
         char link[64], target[64] = "";
-        snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+        snprintf(link, sizeof(link), "/proc/self/fd/%d", pin.pidfd);
         assert_true(readlink(link, target, sizeof(target) - 1) > 0);
         assert_string_equal(target, "anon_inode:[pidfd]");
-        close(fd);
+        assert_int_equal(pin.pid, getpid());
+        assert_true(pin.piddir >= 0);
+        assert_true(crdma_pinned_alive(&pin));
+        assert_non_null(pin.cgroups.unified ? pin.cgroups.unified : pin.cgroups.devices);
+        crdma_pinned_clear(&pin);
+        assert_int_equal(pin.pidfd, -EBADF);
         crdma_container_free(c);
 }
 
@@ -174,9 +180,9 @@ static void test_shares_hook_namespace_refused(void **state)
         struct crdma_container *c = NULL;
         assert_int_equal(crdma_container_new(getpid(), "/rootfs", &c, NULL), 0);
         assert_int_equal(crdma_container_set_namespace(c, "network", NULL, NULL), 0);
-        int fd = crdma_container_pin(f->ctx, c, NULL);
-        assert_true(fd >= 0);
-        close(fd);
+        struct crdma_pinned pin;
+        assert_int_equal(crdma_container_pin(f->ctx, c, &pin, NULL), 0);
+        crdma_pinned_clear(&pin);
         crdma_container_free(c);
 }
 
@@ -204,9 +210,9 @@ static void test_joined_namespace(void **state)
         assert_int_equal(link(joined, his), 0);
         c = runc_like(getpid());
         assert_int_equal(crdma_container_set_namespace(c, "network", joined, NULL), 0);
-        int fd = crdma_container_pin(f->ctx, c, NULL);
-        assert_true(fd >= 0);
-        close(fd);
+        struct crdma_pinned pin;
+        assert_int_equal(crdma_container_pin(f->ctx, c, &pin, NULL), 0);
+        crdma_pinned_clear(&pin);
         crdma_container_free(c);
         /* A joined namespace that is gone cannot be checked: fail closed. */
         c = runc_like(getpid());
@@ -226,9 +232,9 @@ static void test_other_cgroup_refused(void **state)
         /* Unknown cgroupsPath: not checked. */
         c = runc_like(getpid());
         assert_int_equal(crdma_container_set_cgroups_path(c, NULL, NULL), 0);
-        int fd = crdma_container_pin(f->ctx, c, NULL);
-        assert_true(fd >= 0);
-        close(fd);
+        struct crdma_pinned pin;
+        assert_int_equal(crdma_container_pin(f->ctx, c, &pin, NULL), 0);
+        crdma_pinned_clear(&pin);
         crdma_container_free(c);
 }
 

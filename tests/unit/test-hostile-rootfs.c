@@ -25,6 +25,16 @@
 #include "devnodes.h"
 #include "error.h"
 
+/* This process's <proc>/<pid> directory, as the pinned container's would be
+ * (kept open for the test's life). */
+static int self_dir(void)
+{
+        static int fd = -1;
+        if (fd < 0)
+                fd = open("/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        return fd;
+}
+
 static char base[64];
 static char path[256];
 static int host_ns = -1; /* the mount namespace the test started in */
@@ -77,7 +87,7 @@ static void refused(const char *needle)
         struct crdma_devnodes_undo *undo = NULL;
         struct crdma_error *err = NULL;
         assert_int_equal(crdma_context_new(&ctx, NULL), 0);
-        int r = crdma_devnodes_create(ctx, getpid(), at("rootfs"), nodes, 1, 0, 0, &undo, &err);
+        int r = crdma_devnodes_create(ctx, self_dir(), at("rootfs"), nodes, 1, 0, 0, &undo, &err);
         crdma_context_free(ctx);
         if (r >= 0)
                 fail_msg("made the nodes in a swapped rootfs");
@@ -151,7 +161,7 @@ static void test_mounted_rootfs_works(void **state)
         struct crdma_devnodes_undo *undo = NULL;
         struct crdma_error *err = NULL;
         assert_int_equal(crdma_context_new(&ctx, NULL), 0);
-        int r = crdma_devnodes_create(ctx, getpid(), at("rootfs"), nodes, 1, 0, 0, &undo, &err);
+        int r = crdma_devnodes_create(ctx, self_dir(), at("rootfs"), nodes, 1, 0, 0, &undo, &err);
         if (r < 0)
                 fail_msg("%s", crdma_error_message(err));
         assert_true(exists("rootfs/dev/infiniband/uverbs0"));
