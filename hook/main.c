@@ -34,7 +34,7 @@ static void usage(FILE *f)
               "Options:\n"
               "  --policy FILE             policy file (default /etc/crdma/policy.json)\n"
               "  --sysfs-root DIR          sysfs to read (default /sys)\n"
-              "  --dev-root DIR            /dev to use (default /dev)\n"
+              "  --dev-root DIR            the host's /dev, whose RDMA nodes must match sysfs (default /dev)\n"
               "  --cgroup-root DIR         cgroup mount (default /sys/fs/cgroup)\n"
               "  --proc-root DIR           /proc to use (default /proc)\n"
               "  --debug                   log library decisions to stderr\n"

@@ -66,7 +66,7 @@ struct crdma_context;
 
 enum crdma_root {
         CRDMA_ROOT_SYSFS = 0,   /* default "/sys" */
-        CRDMA_ROOT_DEV = 1,     /* default "/dev" */
+        CRDMA_ROOT_DEV = 1,     /* default "/dev": the host's nodes, checked against sysfs */
         CRDMA_ROOT_CGROUP = 2,  /* default "/sys/fs/cgroup" */
         CRDMA_ROOT_PROC = 3,    /* default "/proc" */
 };

@@ -359,6 +359,8 @@ int crdma_plan_apply(struct crdma_context *ctx, const struct crdma_plan *plan,
         int r = check_capabilities(plan, c, err);
         if (r >= 0)
                 r = check_config_memlock(plan, c, err);
+        if (r >= 0)
+                r = crdma_devnodes_check_host(ctx, plan->nodes, plan->n_nodes, err);
         if (r < 0)
                 return r;
         warn_seccomp(ctx, plan, c);

@@ -329,6 +329,41 @@ static int run_child(int mntns_fd, struct child_job *job, int (*child)(void *, i
         return 0;
 }
 
+int crdma_devnodes_check_host(struct crdma_context *ctx, const struct crdma_plan_node *nodes,
+                              size_t n, struct crdma_error **err)
+{
+        int devfd = crdma_context_root_fd(ctx, CRDMA_ROOT_DEV, err);
+        if (devfd < 0)
+                return devfd;
+        const char *dev = crdma_context_root_path(ctx, CRDMA_ROOT_DEV);
+        for (size_t i = 0; i < n; i++) {
+                /* "/dev/infiniband/uverbs0" -> "infiniband/uverbs0" under the dev root */
+                if (strncmp(nodes[i].path, "/dev/", 5) != 0)
+                        continue;
+                const char *rel = nodes[i].path + 5;
+                struct stat st;
+                if (fstatat(devfd, rel, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno != ENOENT)
+                                return crdma_fail_errno(err, errno, "%s/%s: cannot read the "
+                                                        "host's device node", dev, rel);
+                        crdma_log(ctx, CRDMA_LOG_DEBUG, "%s/%s: no host node (made in the "
+                                  "container from sysfs's numbers)", dev, rel);
+                        continue;
+                }
+                dev_t want = makedev(nodes[i].major, nodes[i].minor);
+                if (!S_ISCHR(st.st_mode) || st.st_rdev != want)
+                        return crdma_refuse(err, ESTALE, "%s/%s: the host's node is %s %u:%u but "
+                                            "sysfs gives the device %u:%u; the host's /dev and "
+                                            "/sys disagree (a stale or foreign node: let udev "
+                                            "remake it, or point --dev-root and --sysfs-root at "
+                                            "the same host)", dev, rel,
+                                            S_ISCHR(st.st_mode) ? "c" : "not a char device,",
+                                            major(st.st_rdev), minor(st.st_rdev),
+                                            nodes[i].major, nodes[i].minor);
+        }
+        return 0;
+}
+
 int crdma_devnodes_create(struct crdma_context *ctx, int piddir, const char *rootfs,
                           const struct crdma_plan_node *nodes, size_t n, uid_t uid, gid_t gid,
                           struct crdma_devnodes_undo **undo, struct crdma_error **err)

@@ -4,6 +4,7 @@
  * would lower again).  The rest of apply is proven on real runtimes
  * (tests/integration, tests/vm). */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -115,6 +118,79 @@ static void test_config_memlock(void **state)
         expect(f, c, ENOENT, CRDMA_ERROR_SYSTEM, "cannot open the container's process");
 }
 
+/* A dev root whose infiniband/ holds `uverbs0` made by `make` (NULL: none). */
+static void dev_root_with(struct fixture *f, char *dir, int (*make)(const char *))
+{
+        char path[128];
+        snprintf(dir, 64, "/tmp/crdma-test-dev-XXXXXX");
+        assert_non_null(mkdtemp(dir));
+        snprintf(path, sizeof(path), "%s/infiniband", dir);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/infiniband/uverbs0", dir);
+        if (make)
+                assert_int_equal(make(path), 0);
+        assert_int_equal(crdma_context_set_root(f->ctx, CRDMA_ROOT_DEV, dir, NULL), 0);
+}
+
+static void dev_root_remove(const char *dir)
+{
+        char path[128];
+        snprintf(path, sizeof(path), "%s/infiniband/uverbs0", dir);
+        unlink(path);
+        snprintf(path, sizeof(path), "%s/infiniband", dir);
+        rmdir(path);
+        rmdir(dir);
+}
+
+static int make_file(const char *path)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+        return fd < 0 ? -1 : close(fd);
+}
+
+static int make_null(const char *path)
+{
+        return mknod(path, S_IFCHR | 0666, makedev(1, 3));
+}
+
+static int make_right(const char *path)
+{
+        return mknod(path, S_IFCHR | 0666, makedev(231, 192));
+}
+
+/* The host's node is checked against sysfs before anything is done. */
+static void test_host_node_checked(void **state)
+{
+        struct fixture *f = *state;
+        const char *caps[] = { "CAP_NET_RAW" };
+        char dir[64];
+        dev_root_with(f, dir, make_file);
+        expect(f, container(caps, 1), ESTALE, CRDMA_ERROR_REFUSED,
+               "/infiniband/uverbs0: the host's node is not a char device, 0:0 but sysfs gives the "
+               "device 231:192; the host's /dev and /sys disagree");
+        dev_root_remove(dir);
+        /* No host node: made from sysfs's numbers; the next check is reached. */
+        dev_root_with(f, dir, NULL);
+        expect(f, container(caps, 1), ENOENT, CRDMA_ERROR_SYSTEM, "cannot open the container's process");
+        dev_root_remove(dir);
+}
+
+static void test_host_node_numbers_checked(void **state)
+{
+        struct fixture *f = *state;
+        if (geteuid() != 0)
+                skip(); /* mknod */
+        const char *caps[] = { "CAP_NET_RAW" };
+        char dir[64];
+        dev_root_with(f, dir, make_null);
+        expect(f, container(caps, 1), ESTALE, CRDMA_ERROR_REFUSED,
+               "/infiniband/uverbs0: the host's node is c 1:3 but sysfs gives the device 231:192");
+        dev_root_remove(dir);
+        dev_root_with(f, dir, make_right);
+        expect(f, container(caps, 1), ENOENT, CRDMA_ERROR_SYSTEM, "cannot open the container's process");
+        dev_root_remove(dir);
+}
+
 static void test_bad_container(void **state)
 {
         (void) state;
@@ -134,6 +210,8 @@ int main(void)
                 cmocka_unit_test(test_capability_refused),
                 cmocka_unit_test(test_capability_present_goes_on),
                 cmocka_unit_test(test_config_memlock),
+                cmocka_unit_test_setup_teardown(test_host_node_checked, setup, teardown),
+                cmocka_unit_test_setup_teardown(test_host_node_numbers_checked, setup, teardown),
                 cmocka_unit_test(test_bad_container),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
