@@ -2,6 +2,7 @@
 /* Wall time and peak RSS of one crdma-hook process, as a runtime runs it.
  *
  *   bench-hook --hook PATH --sysfs TREE --devices LIST --stage STAGE [--runs N]
+ *              [--control PATH]
  *
  * STAGE createRuntime: each run gets a fresh "created container": a process in
  * a mount namespace of its own, in a devices cgroup (v1) of its own, with a
@@ -11,6 +12,12 @@
  * STAGE precreate: config.json on stdin, the edited config on stdout.
  * STAGE none: createRuntime for a container without io.crdma.* annotations
  * (the floor: exec, read the state, exit).
+ *
+ * --control "PATH [ARG...]" (e.g. /bin/true): each run also spawns it the same way,
+ * with the same stdin, alternating which goes first, and the output adds its
+ * median and the ratios hook/control (of the medians, and the median of the
+ * per-run ratios): the hook's cost against an exec, in one run, whatever
+ * the machine's load.
  *
  * The hook is started with posix_spawn (CLONE_VM|CLONE_VFORK in glibc): a
  * fork() child's pre-exec pages would count in its peak RSS.  Every run must
@@ -39,7 +46,7 @@ extern char **environ;
 #define CGROUP_DEVICES "/sys/fs/cgroup/devices"
 
 struct opts {
-        const char *hook, *sysfs, *devices, *stage, *work;
+        const char *hook, *sysfs, *devices, *stage, *work, *control;
         int runs;
 };
 
@@ -175,7 +182,7 @@ static void container_stop(pid_t pid, const char *cg)
 }
 
 /* Run the hook once: stdin from `in`, stdout to `out`; wall ms, peak RSS. */
-static int spawn_hook(const struct opts *o, char *const argv[], const char *in, const char *out,
+static int spawn_hook(const char *path, char *const argv[], const char *in, const char *out,
                       const char *errfile, double *ms, double *cpu_ms, long *rss_kib)
 {
         posix_spawn_file_actions_t fa;
@@ -186,10 +193,10 @@ static int spawn_hook(const struct opts *o, char *const argv[], const char *in, 
         char *env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
         double a = now_ms();
         pid_t pid;
-        int r = posix_spawn(&pid, o->hook, &fa, NULL, argv, env);
+        int r = posix_spawn(&pid, path, &fa, NULL, argv, env);
         posix_spawn_file_actions_destroy(&fa);
         if (r != 0)
-                die("cannot run %s", o->hook);
+                die("cannot run %s", path);
         int status;
         struct rusage ru;
         if (wait4(pid, &status, 0, &ru) < 0)
@@ -204,7 +211,8 @@ static int spawn_hook(const struct opts *o, char *const argv[], const char *in, 
 static void usage(void)
 {
         fprintf(stderr, "usage: bench-hook --hook PATH --sysfs TREE --devices LIST "
-                        "--stage createRuntime|precreate|none [--runs N] [--work DIR]\n");
+                        "--stage createRuntime|precreate|none [--runs N] [--work DIR] "
+                        "[--control PATH]\n");
         exit(2);
 }
 
@@ -214,7 +222,7 @@ static void parse(int argc, char **argv, struct opts *o)
                 { "hook", required_argument, NULL, 'h' },  { "sysfs", required_argument, NULL, 's' },
                 { "devices", required_argument, NULL, 'd' }, { "stage", required_argument, NULL, 't' },
                 { "runs", required_argument, NULL, 'n' },  { "work", required_argument, NULL, 'w' },
-                { 0 },
+                { "control", required_argument, NULL, 'c' }, { 0 },
         };
         *o = (struct opts){ .runs = 200, .work = "/tmp" };
         for (int c; (c = getopt_long(argc, argv, "", longopts, NULL)) != -1;) {
@@ -225,6 +233,7 @@ static void parse(int argc, char **argv, struct opts *o)
                 case 't': o->stage = optarg; break;
                 case 'n': o->runs = atoi(optarg); break;
                 case 'w': o->work = optarg; break;
+                case 'c': o->control = optarg; break;
                 default: usage();
                 }
         }
@@ -300,6 +309,17 @@ int main(int argc, char **argv)
                                    policy, "precreate", NULL };
         double *ms = calloc((size_t) o.runs, sizeof(*ms));
         double *cpu = calloc((size_t) o.runs, sizeof(*cpu));
+        double *ctl = calloc((size_t) o.runs, sizeof(*ctl));
+        double *ratio = calloc((size_t) o.runs, sizeof(*ratio));
+        /* "PATH [ARG...]", split on spaces */
+        char *argv_control[16] = { NULL }, control_words[512];
+        snprintf(control_words, sizeof(control_words), "%s", o.control ? o.control : "");
+        for (size_t k = 0; k + 1 < 16; k++)
+                if (!(argv_control[k] = strtok(k ? NULL : control_words, " ")))
+                        break;
+        char ctl_out[560], ctl_err[560]; /* the control's own: the hook's output is checked */
+        snprintf(ctl_out, sizeof(ctl_out), "%s.control", out);
+        snprintf(ctl_err, sizeof(ctl_err), "%s.control", errf);
         long rss_max = 0;
         size_t nodes = 0;
         char infiniband[640];
@@ -314,9 +334,20 @@ int main(int argc, char **argv)
                                  i, (int) pid, work, annotations);
                         write_file(state, text);
                 }
-                long rss;
-                int status = spawn_hook(&o, inject ? argv_inject : argv_precreate,
-                                        inject ? state : config, out, errf, &ms[i], &cpu[i], &rss);
+                long rss, ctl_rss;
+                double ctl_cpu;
+                const char *in = inject ? state : config;
+                /* The control first on odd runs: a drift in load hits both. */
+                if (o.control && i % 2 &&
+                    spawn_hook(argv_control[0], argv_control, in, ctl_out, ctl_err, &ctl[i], &ctl_cpu, &ctl_rss))
+                        die("the control %s failed", o.control);
+                int status = spawn_hook(o.hook, inject ? argv_inject : argv_precreate, in, out,
+                                        errf, &ms[i], &cpu[i], &rss);
+                if (o.control && !(i % 2) && status == 0 &&
+                    spawn_hook(argv_control[0], argv_control, in, ctl_out, ctl_err, &ctl[i], &ctl_cpu, &ctl_rss))
+                        die("the control %s failed", o.control);
+                if (o.control)
+                        ratio[i] = ms[i] / ctl[i];
                 if (status != 0) {
                         snprintf(text, sizeof(text), "cat %s >&2", errf);
                         if (system(text) != 0)
@@ -362,10 +393,25 @@ int main(int argc, char **argv)
                "REQUEST", "NODES", "RUNS", "MEDIAN_MS", "P99_MS", "MIN_MS", "CPU_MS", "RSS_KIB");
         printf("%-14s %-8zu %-12.12s %-6zu %-6d %-10.3f %-10.3f %-10.3f %-8.3f %-8ld\n", o.stage,
                tree, o.devices, nodes, o.runs, median, p99, ms[0], cpu_median, rss_max);
+        char control[256] = "";
+        if (o.control) {
+                qsort(ctl, (size_t) o.runs, sizeof(*ctl), cmp);
+                qsort(ratio, (size_t) o.runs, sizeof(*ratio), cmp);
+                double ctl_median = ctl[o.runs / 2];
+                printf("# control %s: median %.3f ms; hook/control: %.3f (medians), %.3f "
+                       "(median of the per-run ratios)\n", o.control, ctl_median,
+                       median / ctl_median, ratio[o.runs / 2]);
+                snprintf(control, sizeof(control), ",\"control\":\"%s\",\"control_median_ms\":%.3f,"
+                         "\"ratio_of_medians\":%.3f,\"median_ratio\":%.3f", o.control, ctl_median,
+                         median / ctl_median, ratio[o.runs / 2]);
+        }
         printf("{\"bench\":\"hook\",\"stage\":\"%s\",\"host_devices\":%zu,\"request\":\"%s\","
                "\"nodes\":%zu,\"runs\":%d,\"median_ms\":%.3f,\"p99_ms\":%.3f,\"min_ms\":%.3f,"
-               "\"cpu_median_ms\":%.3f,\"max_rss_kib\":%ld}\n",
-               o.stage, tree, o.devices, nodes, o.runs, median, p99, ms[0], cpu_median, rss_max);
+               "\"cpu_median_ms\":%.3f,\"max_rss_kib\":%ld%s}\n",
+               o.stage, tree, o.devices, nodes, o.runs, median, p99, ms[0], cpu_median, rss_max,
+               control);
+        free(ratio);
+        free(ctl);
         free(cpu);
         free(ms);
         return 0;
