@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * cgroup v1: allow the rules through devices.allow, take them back through
- * devices.deny.  devices.list says what the container may already do, and
- * undo takes back only the access bits crdma added.
+ * devices.deny.  devices.list says what the container may already do; it is
+ * read and parsed once per apply, and undo takes back only the access bits
+ * crdma added.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -161,6 +162,117 @@ int crdma_devcg_v1_undo(struct crdma_devcg_undo *u, struct crdma_error **err)
         return ret;
 }
 
+/* devices.list, whole. */
+static int v1_read_list(int dirfd, const char *cg, char **out, struct crdma_error **err)
+{
+        _cleanup_close_ int fd = openat(dirfd, "devices.list",
+                                        O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0)
+                return crdma_devcg_fail_sys(err, errno,
+                                            "; is it a directory of the v1 devices hierarchy?",
+                                            "cgroup %s: opening devices.list failed", cg);
+        _cleanup_free_ char *list = NULL;
+        size_t len = 0;
+        int r = crdma_read_fd(fd, 1 << 20, &list, &len);
+        if (r < 0)
+                return crdma_devcg_fail_sys(err, r, NULL, "cgroup %s: reading devices.list failed",
+                                            cg);
+        if (memchr(list, '\0', len))
+                return crdma_fail(err, EBADMSG, "cgroup %s: devices.list holds a NUL byte", cg);
+        *out = TAKE_PTR(list);
+        return 0;
+}
+
+/* One pass over devices.list: have[i] |= the access some line grants rules[i]. */
+static int v1_list_scan(const char *list, const char *cg, const struct crdma_devcg_rule *rules,
+                        size_t n, unsigned *have, struct crdma_error **err)
+{
+        for (const char *line = list; *line;) {
+                const char *nl = strchr(line, '\n');
+                size_t len = nl ? (size_t) (nl - line) : strlen(line);
+                if (len > 0) {
+                        struct v1_entry e;
+                        if (v1_parse_line(line, len, &e) < 0)
+                                return crdma_fail(err, EBADMSG,
+                                                  "cgroup %s: devices.list: unexpected line "
+                                                  "\"%.*s\"",
+                                                  cg, (int) (len > 64 ? 64 : len), line);
+                        for (size_t i = 0; i < n; i++)
+                                if (v1_covers(&e, &rules[i]))
+                                        have[i] |= e.access;
+                }
+                line += len + (nl ? 1 : 0);
+        }
+        return 0;
+}
+
+/* The rules devices.list does not yet allow read+write, with the bits each lacks: what to
+ * write, and what undo may take back (never what the container could do before). */
+static int v1_changes(struct crdma_context *ctx, int dirfd, const char *cg,
+                      const struct crdma_devcg_rule *rules, size_t n,
+                      struct crdma_devcg_v1_change **out, size_t *n_out,
+                      struct crdma_error **err)
+{
+        _cleanup_free_ char *list = NULL;
+        int r = v1_read_list(dirfd, cg, &list, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ struct crdma_devcg_v1_change *changes = calloc(n ? n : 1, sizeof(*changes));
+        _cleanup_free_ unsigned *have = calloc(n ? n : 1, sizeof(*have));
+        if (!changes || !have)
+                return crdma_fail_oom(err);
+        /* No rules: nothing to compare the list with. */
+        if (n > 0) {
+                r = v1_list_scan(list, cg, rules, n, have, err);
+                if (r < 0)
+                        return r;
+        }
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+                unsigned missing = CRDMA_DEVCG_ACC_RW & ~have[i];
+                if (missing)
+                        changes[m++] = (struct crdma_devcg_v1_change){ rules[i], missing };
+                else
+                        crdma_log(ctx, CRDMA_LOG_DEBUG, "cgroup %s: %c %u:%u already allowed (rw)",
+                                cg, rules[i].type, rules[i].major, rules[i].minor);
+        }
+        *out = TAKE_PTR(changes);
+        *n_out = m;
+        return 0;
+}
+
+/* Write u->changes[0..n) to devices.allow, counting them in u->n_changes; a failure takes
+ * back the ones written. */
+static int v1_write_changes(struct crdma_context *ctx, int dirfd, const char *cg,
+                            struct crdma_devcg_undo *u, size_t n, struct crdma_error **err)
+{
+        _cleanup_close_ int fd = openat(dirfd, "devices.allow",
+                                        O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0)
+                return crdma_devcg_fail_sys(err, errno, "; the hook needs CAP_SYS_ADMIN",
+                                            "cgroup %s: opening devices.allow failed", cg);
+        for (size_t i = 0; i < n; i++) {
+                char line[48];
+                int injected = CRDMA_FAULT(ctx, "devices.allow") ? errno : 0;
+                int r = v1_write_rule(fd, &u->changes[i].rule, CRDMA_DEVCG_ACC_RW, line, injected);
+                if (r < 0) {
+                        _cleanup_(crdma_error_freep) struct crdma_error *rb_err = NULL;
+                        u->n_changes = i;
+                        int rb = crdma_devcg_v1_undo(u, &rb_err);
+                        return crdma_devcg_fail_sys_also(
+                                err, r,
+                                "; the hook needs CAP_SYS_ADMIN, and the parent cgroup must "
+                                "allow the device",
+                                rb < 0 ? crdma_error_message(rb_err) : NULL,
+                                "cgroup %s: writing \"%s\" to devices.allow failed", cg, line);
+                }
+                u->n_changes = i + 1;
+                crdma_log(ctx, CRDMA_LOG_DEBUG, "cgroup %s: wrote \"%s\" to devices.allow", cg,
+                        line);
+        }
+        return 0;
+}
+
 int crdma_devcg_v1_allow(struct crdma_context *ctx, int devices_cgroup_fd,
                          const char *cgroup_name, const struct crdma_devcg_rule *rules,
                          size_t n, struct crdma_devcg_undo **undo,
@@ -173,94 +285,21 @@ int crdma_devcg_v1_allow(struct crdma_context *ctx, int devices_cgroup_fd,
         if (r < 0)
                 return crdma_fail(err, -r, "cgroup %s: invalid device rules for devices.allow", cg);
 
-        /* What the container may already do: undo must never take that away. */
-        _cleanup_free_ char *list = NULL;
-        {
-                _cleanup_close_ int lfd = openat(devices_cgroup_fd, "devices.list",
-                                                 O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-                if (lfd < 0)
-                        return crdma_devcg_fail_sys(err, errno,
-                                                    "; is it a directory of the v1 devices "
-                                                    "hierarchy?",
-                                                    "cgroup %s: opening devices.list failed", cg);
-                size_t len = 0;
-                r = crdma_read_fd(lfd, 1 << 20, &list, &len);
-                if (r < 0)
-                        return crdma_devcg_fail_sys(err, r, NULL,
-                                                    "cgroup %s: reading devices.list failed", cg);
-                if (memchr(list, '\0', len))
-                        return crdma_fail(err, EBADMSG, "cgroup %s: devices.list holds a NUL byte",
-                                          cg);
-        }
-
-        _cleanup_free_ struct crdma_devcg_v1_change *changes = calloc(n_set ? n_set : 1,
-                                                                 sizeof(*changes));
-        if (!changes)
-                return crdma_fail_oom(err);
+        _cleanup_free_ struct crdma_devcg_v1_change *changes = NULL;
         size_t n_changes = 0;
-        for (size_t i = 0; i < n_set; i++) {
-                unsigned have = 0;
-                for (const char *line = list; *line;) {
-                        const char *nl = strchr(line, '\n');
-                        size_t len = nl ? (size_t) (nl - line) : strlen(line);
-                        if (len > 0) {
-                                struct v1_entry e;
-                                if (v1_parse_line(line, len, &e) < 0)
-                                        return crdma_fail(err, EBADMSG,
-                                                          "cgroup %s: devices.list: unexpected "
-                                                          "line \"%.*s\"",
-                                                          cg, (int) (len > 64 ? 64 : len), line);
-                                if (v1_covers(&e, &set[i]))
-                                        have |= e.access;
-                        }
-                        line += len + (nl ? 1 : 0);
-                }
-                unsigned missing = CRDMA_DEVCG_ACC_RW & ~have;
-                if (missing) {
-                        changes[n_changes].rule = set[i];
-                        changes[n_changes].missing = missing;
-                        n_changes++;
-                } else {
-                        crdma_log(ctx, CRDMA_LOG_DEBUG, "cgroup %s: %c %u:%u already allowed (rw)",
-                                cg, set[i].type, set[i].major, set[i].minor);
-                }
-        }
+        r = v1_changes(ctx, devices_cgroup_fd, cg, set, n_set, &changes, &n_changes, err);
+        if (r < 0)
+                return r;
 
         _cleanup_(crdma_devcg_undo_freep) struct crdma_devcg_undo *u = NULL;
         r = crdma_devcg_undo_new(1, devices_cgroup_fd, cg, &u);
         if (r < 0)
                 return crdma_devcg_fail_sys(err, r, NULL, "cgroup %s: recording the change", cg);
         if (n_changes > 0) {
-                _cleanup_close_ int fd = openat(devices_cgroup_fd, "devices.allow",
-                                                O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-                if (fd < 0)
-                        return crdma_devcg_fail_sys(err, errno, "; the hook needs CAP_SYS_ADMIN",
-                                                    "cgroup %s: opening devices.allow failed", cg);
                 u->changes = TAKE_PTR(changes);
-                for (size_t i = 0; i < n_changes; i++) {
-                        char line[48];
-                        int injected = CRDMA_FAULT(ctx, "devices.allow") ? errno : 0;
-                        r = v1_write_rule(fd, &u->changes[i].rule, CRDMA_DEVCG_ACC_RW, line,
-                                          injected);
-                        if (r < 0) {
-                                /* Take back the ones already written. */
-                                struct crdma_error *rb_err = NULL;
-                                u->n_changes = i;
-                                int rb = crdma_devcg_v1_undo(u, &rb_err);
-                                r = crdma_devcg_fail_sys_also(
-                                        err, r,
-                                        "; the hook needs CAP_SYS_ADMIN, and the parent cgroup "
-                                        "must allow the device",
-                                        rb < 0 ? crdma_error_message(rb_err) : NULL,
-                                        "cgroup %s: writing \"%s\" to devices.allow failed", cg,
-                                        line);
-                                crdma_error_free(rb_err);
-                                return r;
-                        }
-                        u->n_changes = i + 1;
-                        crdma_log(ctx, CRDMA_LOG_DEBUG, "cgroup %s: wrote \"%s\" to devices.allow",
-                                cg, line);
-                }
+                r = v1_write_changes(ctx, devices_cgroup_fd, cg, u, n_changes, err);
+                if (r < 0)
+                        return r;
         }
         if (undo)
                 *undo = TAKE_PTR(u);
