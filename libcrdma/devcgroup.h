@@ -14,7 +14,7 @@
  *
  * Prefix layout (format 1; all ALU and jumps are 32-bit so no verifier ever
  * inserts zero-extensions into it, and every branch depends on the context,
- * so no dead-code pass rewrites it; see devcgroup.c):
+ * so no dead-code pass rewrites it; see devcgroup-prog.c):
  *
  *   0  r0 = 0x6372646d                  "crdm": marks a crdma prefix
  *   1  r0 = (1 << 16) | n               format 1, n rules

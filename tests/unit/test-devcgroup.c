@@ -417,6 +417,24 @@ static void test_v1_already_allowed(void **state)
         v1_teardown(&d);
 }
 
+/* devices.list is scanned once for all rules: what one rule has may come from several lines,
+ * and one line may cover several rules (the last line has no newline). */
+static void test_v1_list_lines_and_rules(void **state)
+{
+        (void) state;
+        struct v1_dir d;
+        v1_setup(&d, "c 231:* r\nc 231:192 w\nc 10:124 r\nb *:* rwm");
+        const struct crdma_devcg_rule rules[] = { uverbs0, rdma_cm, umad0 };
+        struct crdma_devcg_undo *undo = NULL;
+        assert_int_equal(crdma_devcg_v1_allow(NULL, d.fd, "c4", rules, 3, &undo, NULL), 0);
+        /* uverbs0 has r from 231:* and w from 231:192; the others lack w */
+        assert_string_equal(v1_read(&d, "devices.allow"), "c 10:124 rw\nc 231:0 rw\n");
+        assert_int_equal(crdma_devcg_undo(undo, NULL), 0);
+        assert_string_equal(v1_read(&d, "devices.deny"), "c 10:124 w\nc 231:0 w\n");
+        crdma_devcg_undo_free(undo);
+        v1_teardown(&d);
+}
+
 static void test_v1_errors(void **state)
 {
         (void) state;
@@ -503,6 +521,7 @@ int main(void)
                 cmocka_unit_test(test_runtime_refused),
                 cmocka_unit_test(test_v1_allow_and_undo),
                 cmocka_unit_test(test_v1_already_allowed),
+                cmocka_unit_test(test_v1_list_lines_and_rules),
                 cmocka_unit_test(test_v1_errors),
                 cmocka_unit_test(test_v2_not_a_cgroup),
         };
