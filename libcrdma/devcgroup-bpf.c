@@ -104,7 +104,7 @@ int crdma_devcg_bpf_load(struct crdma_context *ctx, const char *cg, const struct
                 return fd;
         int e = -fd;
         if (e == EPERM || e == EACCES)
-                return crdma_devcg_fail_sys(err, e, CRDMA_DEVCG_HINT_CAPS,
+                return crdma_fail_errno_hint(err, e, CRDMA_DEVCG_HINT_CAPS,
                                             "cgroup %s: loading the device program failed", cg);
         /* Again with the verifier's log, for the message. */
         size_t log_size = 64 * 1024;

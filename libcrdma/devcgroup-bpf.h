@@ -18,7 +18,7 @@
 /* Opening another process's program by id takes CAP_SYS_ADMIN; with it, loading, attaching
  * and reading instructions need nothing more (CAP_BPF and CAP_NET_ADMIN are not enough). */
 #define CRDMA_DEVCG_HINT_CAPS \
-        "; the hook needs CAP_SYS_ADMIN to open, load and attach device programs"
+        "the hook needs CAP_SYS_ADMIN to open, load and attach device programs"
 
 /* The ids of the BPF_CGROUP_DEVICE programs on `cgroup_fd` (BPF_PROG_QUERY with
  * `query_flags`), as many as there are.  ids and attach_flags may be NULL. */

@@ -58,11 +58,8 @@ int crdma_devcg_undo_new(int version, int cgroup_fd, const char *name,
 int crdma_devcg_v1_undo(struct crdma_devcg_undo *u, struct crdma_error **err);
 int crdma_devcg_v2_undo(struct crdma_devcg_undo *u, struct crdma_error **err);
 
-/* "<what>: <strerror(e)><hint>": crdma_fail_errno puts strerror last, and a hint has to come
- * after it.  `e` may be negative.  _also adds "; and undoing the part already done failed
- * too: <also>" when `also` is not NULL. */
-int crdma_devcg_fail_sys(struct crdma_error **err, int e, const char *hint, const char *fmt, ...)
-        __attribute__((format(printf, 4, 5)));
+/* crdma_fail_errno_hint() ("<what>: <strerror(e)>; <hint>"), and "; and undoing the part
+ * already done failed too: <also>" after it when `also` is not NULL. */
 int crdma_devcg_fail_sys_also(struct crdma_error **err, int e, const char *hint,
                               const char *also, const char *fmt, ...)
         __attribute__((format(printf, 5, 6)));

@@ -139,7 +139,7 @@ int crdma_devcg_v1_undo(struct crdma_devcg_undo *u, struct crdma_error **err)
         _cleanup_close_ int fd = openat(u->cgroup_fd, "devices.deny",
                                         O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         if (fd < 0)
-                return crdma_devcg_fail_sys(err, errno, "; the hook needs CAP_SYS_ADMIN",
+                return crdma_fail_errno_hint(err, errno, "the hook needs CAP_SYS_ADMIN",
                                             "cgroup %s: opening devices.deny to take back the "
                                             "RDMA devices failed",
                                             u->cgroup_name);
@@ -150,8 +150,8 @@ int crdma_devcg_v1_undo(struct crdma_devcg_undo *u, struct crdma_error **err)
                 int r = v1_write_rule(fd, &u->changes[i].rule, u->changes[i].missing, line, 0);
                 if (r < 0) {
                         if (ret == 0)
-                                ret = crdma_devcg_fail_sys(err, r,
-                                                           "; the hook needs CAP_SYS_ADMIN",
+                                ret = crdma_fail_errno_hint(err, r,
+                                                           "the hook needs CAP_SYS_ADMIN",
                                                            "cgroup %s: writing \"%s\" to "
                                                            "devices.deny failed",
                                                            u->cgroup_name, line);
@@ -168,14 +168,14 @@ static int v1_read_list(int dirfd, const char *cg, char **out, struct crdma_erro
         _cleanup_close_ int fd = openat(dirfd, "devices.list",
                                         O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         if (fd < 0)
-                return crdma_devcg_fail_sys(err, errno,
-                                            "; is it a directory of the v1 devices hierarchy?",
+                return crdma_fail_errno_hint(err, errno,
+                                            "is it a directory of the v1 devices hierarchy?",
                                             "cgroup %s: opening devices.list failed", cg);
         _cleanup_free_ char *list = NULL;
         size_t len = 0;
         int r = crdma_read_fd(fd, 1 << 20, &list, &len);
         if (r < 0)
-                return crdma_devcg_fail_sys(err, r, NULL, "cgroup %s: reading devices.list failed",
+                return crdma_fail_errno_hint(err, r, NULL, "cgroup %s: reading devices.list failed",
                                             cg);
         if (memchr(list, '\0', len))
                 return crdma_fail(err, EBADMSG, "cgroup %s: devices.list holds a NUL byte", cg);
@@ -249,7 +249,7 @@ static int v1_write_changes(struct crdma_context *ctx, int dirfd, const char *cg
         _cleanup_close_ int fd = openat(dirfd, "devices.allow",
                                         O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         if (fd < 0)
-                return crdma_devcg_fail_sys(err, errno, "; the hook needs CAP_SYS_ADMIN",
+                return crdma_fail_errno_hint(err, errno, "the hook needs CAP_SYS_ADMIN",
                                             "cgroup %s: opening devices.allow failed", cg);
         for (size_t i = 0; i < n; i++) {
                 char line[48];
@@ -261,7 +261,7 @@ static int v1_write_changes(struct crdma_context *ctx, int dirfd, const char *cg
                         int rb = crdma_devcg_v1_undo(u, &rb_err);
                         return crdma_devcg_fail_sys_also(
                                 err, r,
-                                "; the hook needs CAP_SYS_ADMIN, and the parent cgroup must "
+                                "the hook needs CAP_SYS_ADMIN, and the parent cgroup must "
                                 "allow the device",
                                 rb < 0 ? crdma_error_message(rb_err) : NULL,
                                 "cgroup %s: writing \"%s\" to devices.allow failed", cg, line);
@@ -294,7 +294,7 @@ int crdma_devcg_v1_allow(struct crdma_context *ctx, int devices_cgroup_fd,
         _cleanup_(crdma_devcg_undo_freep) struct crdma_devcg_undo *u = NULL;
         r = crdma_devcg_undo_new(1, devices_cgroup_fd, cg, &u);
         if (r < 0)
-                return crdma_devcg_fail_sys(err, r, NULL, "cgroup %s: recording the change", cg);
+                return crdma_fail_errno_hint(err, r, NULL, "cgroup %s: recording the change", cg);
         if (n_changes > 0) {
                 u->changes = TAKE_PTR(changes);
                 r = v1_write_changes(ctx, devices_cgroup_fd, cg, u, n_changes, err);

@@ -81,7 +81,7 @@ static int v2_swap_back_error(const struct crdma_devcg_undo *u,
                                   "%" PRIu32 ") failed: crdma's program (id %" PRIu32 ") is no "
                                   "longer attached, something else replaced it; left as it is",
                                   u->cgroup_name, s->orig_id, s->new_id);
-        return crdma_devcg_fail_sys(err, r, CRDMA_DEVCG_HINT_CAPS,
+        return crdma_fail_errno_hint(err, r, CRDMA_DEVCG_HINT_CAPS,
                                     "cgroup %s: putting back the runtime's device program (id "
                                     "%" PRIu32 ") in place of crdma's (id %" PRIu32 ") failed",
                                     u->cgroup_name, s->orig_id, s->new_id);
@@ -155,7 +155,7 @@ static int v2_prog_open(const char *cg, struct v2_prog *p, struct bpf_insn **ins
         if (fd == -ENOENT)
                 return -EAGAIN;
         if (fd < 0)
-                return crdma_devcg_fail_sys(err, fd,
+                return crdma_fail_errno_hint(err, fd,
                                             CRDMA_DEVCG_HINT_CAPS
                                             ", and no LSM policy may deny it the program",
                                             "cgroup %s: opening its device program (id %" PRIu32
@@ -168,7 +168,7 @@ static int v2_prog_open(const char *cg, struct v2_prog *p, struct bpf_insn **ins
         if (r == -EAGAIN || r == -ENOENT)
                 return -EAGAIN;
         if (r < 0)
-                return crdma_devcg_fail_sys(err, r, CRDMA_DEVCG_HINT_CAPS,
+                return crdma_fail_errno_hint(err, r, CRDMA_DEVCG_HINT_CAPS,
                                             "cgroup %s: reading the instructions of its device "
                                             "program (id %" PRIu32 ") failed",
                                             cg, p->id);
@@ -289,9 +289,9 @@ static int v2_apply_once(struct crdma_context *ctx, int cgroup_fd, const char *c
         uint32_t count = 0, flags = 0;
         int r = crdma_devcg_bpf_query(cgroup_fd, 0, &ids, &count, &flags);
         if (r < 0)
-                return crdma_devcg_fail_sys(err, r,
+                return crdma_fail_errno_hint(err, r,
                                             r == -EPERM ? CRDMA_DEVCG_HINT_CAPS
-                                                        : "; is it a cgroup v2 directory?",
+                                                        : "is it a cgroup v2 directory?",
                                             "cgroup %s: listing its device programs "
                                             "(BPF_PROG_QUERY) failed",
                                             cg);
@@ -299,7 +299,7 @@ static int v2_apply_once(struct crdma_context *ctx, int cgroup_fd, const char *c
         _cleanup_(crdma_devcg_undo_freep) struct crdma_devcg_undo *u = NULL;
         r = crdma_devcg_undo_new(2, cgroup_fd, cg, &u);
         if (r < 0)
-                return crdma_devcg_fail_sys(err, r, NULL, "cgroup %s: recording the change", cg);
+                return crdma_fail_errno_hint(err, r, NULL, "cgroup %s: recording the change", cg);
         if (count == 0) {
                 crdma_log(ctx, CRDMA_LOG_DEBUG,
                         "cgroup %s: no device program attached to it: nothing to replace", cg);

@@ -71,38 +71,18 @@ int crdma_devcg_undo(struct crdma_devcg_undo *undo, struct crdma_error **err)
 
 /* -------------------------------------------------------------- messages */
 
-static int fail_vsys(struct crdma_error **err, int e, const char *hint, const char *also,
-                     const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
-static int fail_vsys(struct crdma_error **err, int e, const char *hint, const char *also,
-                     const char *fmt, va_list ap)
-{
-        if (e < 0)
-                e = -e;
-        _cleanup_free_ char *what = NULL;
-        if (vasprintf(&what, fmt, ap) < 0)
-                return crdma_fail_oom(err);
-        char buf[128];
-        const char *s = strerror_r(e, buf, sizeof(buf));
-        return crdma_fail(err, e, "%s: %s%s%s%s", what, s, hint ? hint : "",
-                          also ? "; and undoing the part already done failed too: " : "",
-                          also ? also : "");
-}
-
-int crdma_devcg_fail_sys(struct crdma_error **err, int e, const char *hint, const char *fmt, ...)
-{
-        va_list ap;
-        va_start(ap, fmt);
-        int r = fail_vsys(err, e, hint, NULL, fmt, ap);
-        va_end(ap);
-        return r;
-}
-
 int crdma_devcg_fail_sys_also(struct crdma_error **err, int e, const char *hint,
                               const char *also, const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);
-        int r = fail_vsys(err, e, hint, also, fmt, ap);
+        _cleanup_free_ char *what = NULL, *more = NULL;
+        int r = vasprintf(&what, fmt, ap);
         va_end(ap);
-        return r;
+        if (r < 0)
+                return crdma_fail_oom(err);
+        if (also && asprintf(&more, "%s%sand undoing the part already done failed too: %s",
+                             hint ? hint : "", hint ? "; " : "", also) < 0)
+                return crdma_fail_oom(err);
+        return crdma_fail_errno_hint(err, e, more ? more : hint, "%s", what);
 }
