@@ -67,7 +67,11 @@ static int drop_to(const cap_value_t *keep, size_t n_keep, bool debug)
                     errno != EPERM)
                         r = -errno;
         }
-        if (r == 0 && (cap_reset_ambient() < 0 || cap_set_proc(want) < 0))
+        /* One call clears the ambient set (libcap's cap_reset_ambient asks
+         * about each capability first). */
+        if (r == 0 && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
+                r = -errno;
+        if (r == 0 && cap_set_proc(want) < 0)
                 r = -errno;
         if (r == 0 && debug) {
                 char *text = cap_to_text(want, NULL);

@@ -314,6 +314,7 @@ static int run_child(int mntns_fd, struct child_job *job, int (*child)(void *, i
                 .ns_fd = mntns_fd, .nstype = CLONE_NEWNS, .child = child, .arg = job,
                 .receive = receive_report, .data = &answer,
                 .buf = buf, .buf_len = sizeof(*rep) + extra_len,
+                .one_small_message = sizeof(*rep) + extra_len <= 4096,
         };
         int status;
         const char *step;

@@ -2,7 +2,7 @@
 /* The one way libcrdma runs code inside another namespace: in a forked child.
  * setns() changes the calling thread, and runtimes link the library, so the
  * caller's thread never joins anything.  Audited here once:
- *  - in the child, between fork() and _exit(): system calls, and snprintf
+ *  - in the child, between fork() (or clone) and _exit(): system calls, and snprintf
  *    into a buffer for a message; no allocation, no stdio stream, no lock (a
  *    threaded parent's other threads may have held one at fork); every
  *    buffer is allocated before the fork (or on the child's stack);
@@ -15,6 +15,7 @@
 #ifndef CRDMA_NSCHILD_H
 #define CRDMA_NSCHILD_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct crdma_nschild {
@@ -30,6 +31,13 @@ struct crdma_nschild {
         void *data;
         char *buf;
         size_t buf_len;
+        /* The child sends one message of at most buf_len bytes (<= 4 KiB):
+         * then it runs as a vfork child (CLONE_VM|CLONE_VFORK, on a stack of
+         * its own), the parent suspended until it ends and reading after,
+         * with no page tables copied and no copy-on-write faults after it.
+         * Otherwise a fork()ed child, read while it runs (a netlink dump
+         * can outgrow a socket buffer). */
+        bool one_small_message;
 };
 
 /* Run the job: fork, let the child work, receive its messages until it

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -45,12 +46,16 @@ static int child_three(void *arg, int chan, int setns_errno)
         return 7;
 }
 
+/* Both ways of running the child: a fork()ed one, and the vfork one for a
+ * child that sends one small message. */
+static bool vfork_mode;
+
 static void run(int ns_fd, int nstype, int (*child)(void *, int, int), struct got *g, int *status)
 {
         char buf[64];
         struct crdma_nschild job = { .ns_fd = ns_fd, .nstype = nstype, .child = child,
                                      .receive = collect, .data = g, .buf = buf,
-                                     .buf_len = sizeof(buf) };
+                                     .buf_len = sizeof(buf), .one_small_message = vfork_mode };
         const char *step = NULL;
         assert_int_equal(crdma_nschild_run(&job, status, &step), 0);
 }
@@ -132,9 +137,53 @@ static void parent_handlers_never_run(void **state)
         assert_int_equal(handled, 0);
 }
 
+static int child_one(void *arg, int chan, int setns_errno)
+{
+        int *seen = arg;
+        *seen = 42; /* the parent's memory: a vfork child shares it */
+        char line[32];
+        snprintf(line, sizeof(line), "one setns=%d", setns_errno);
+        crdma_nschild_send(chan, line, strlen(line), NULL, 0);
+        return 3;
+}
+
+static void vfork_child_reports(void **state)
+{
+        (void) state;
+        int seen = 0;
+        char buf[64];
+        struct got g = { 0 };
+        struct crdma_nschild job = { .ns_fd = -1, .nstype = CLONE_NEWNET, .child = child_one,
+                                     .arg = &seen, .receive = collect, .data = &g, .buf = buf,
+                                     .buf_len = sizeof(buf), .one_small_message = true };
+        int status;
+        const char *step = NULL;
+        assert_int_equal(crdma_nschild_run(&job, &status, &step), 0);
+        char want[64];
+        snprintf(want, sizeof(want), "one setns=%d|", EBADF);
+        assert_string_equal(g.text, want);
+        assert_int_equal(WEXITSTATUS(status), 3);
+        assert_int_equal(seen, 42);
+        /* A vfork child's message must fit a socket buffer: refused above 4 KiB. */
+        char big[8192];
+        job.buf = big;
+        job.buf_len = sizeof(big);
+        assert_int_equal(crdma_nschild_run(&job, &status, &step), -EINVAL);
+}
+
+static void silent_death_seen_vfork(void **state)
+{
+        vfork_mode = true;
+        silent_death_seen(state);
+        parent_handlers_never_run(state);
+        vfork_mode = false;
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(vfork_child_reports),
+                cmocka_unit_test(silent_death_seen_vfork),
                 cmocka_unit_test(messages_in_order),
                 cmocka_unit_test(setns_failure_reaches_child),
                 cmocka_unit_test(silent_death_seen),
