@@ -11,6 +11,7 @@
 #include "cleanup.h"
 #include "context.h"
 #include "devices.h"
+#include "devcgroup.h"
 #include "error.h"
 #include "plan.h"
 #include "policy.h"
@@ -213,6 +214,21 @@ static int plan_nodes(struct crdma_context *ctx, struct crdma_plan *plan,
         return 0;
 }
 
+/* Every node is a device-cgroup rule, and the device program holds at most
+ * CRDMA_DEVCG_MAX_RULES: refuse here, before anything is applied, rather
+ * than half-way through. */
+static int check_node_count(const struct crdma_plan *plan, const struct crdma_request *req,
+                            struct crdma_error **err)
+{
+        if (plan->n_nodes <= CRDMA_DEVCG_MAX_RULES)
+                return 0;
+        return crdma_refuse(err, E2BIG, "annotation io.crdma.devices%s: %zu devices make %zu device "
+                            "nodes, more than the %d a container can be given (each is a "
+                            "device-cgroup rule); ask for fewer devices",
+                            req->all_devices ? "=\"all\"" : "", plan->n_devices, plan->n_nodes,
+                            CRDMA_DEVCG_MAX_RULES);
+}
+
 static int plan_caps_and_syscalls(struct crdma_context *ctx, struct crdma_plan *plan,
                                   const struct crdma_request *req, const struct crdma_policy *pol,
                                   struct crdma_error **err)
@@ -281,6 +297,8 @@ int crdma_plan_new(struct crdma_context *ctx, const struct crdma_request *req,
                 r = select_devices(plan, req, devices, policy, err);
         if (r >= 0)
                 r = plan_nodes(ctx, plan, req, devices, policy, err);
+        if (r >= 0)
+                r = check_node_count(plan, req, err);
         if (r >= 0)
                 r = plan_caps_and_syscalls(ctx, plan, req, policy, err);
         if (r < 0)

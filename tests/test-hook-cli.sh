@@ -75,6 +75,15 @@ expect 1 '^crdma-hook: error: annotation io.crdma.umad="true": not allowed by bu
 expect 1 '^crdma-hook: error: annotation io.crdma.devices: device mlx5_9: no such RDMA device on this host' '' -- --sysfs-root "$rxe" plan -a io.crdma.devices=mlx5_9
 expect 1 'annotation io.crdma.devices=".*": "\.\./x" is not a device name' '' -- --sysfs-root "$rxe" plan -a io.crdma.devices=../x
 expect 1 'above the limit 64' '' -- --sysfs-root "$rxe" plan -a io.crdma.devices=rxe0 -a io.crdma.hca-handles=1000
+# More nodes than a device program holds: refused while planning, naming the limit.
+# (18,000 small files: on a tmpfs when there is one, seconds instead of a minute on disk.)
+big=$(mktemp -d "$( [ -w /dev/shm ] && echo /dev/shm || echo "$tmp")/crdma-sys1024-XXXXXX")
+trap 'rm -rf "$tmp" "$big"' EXIT
+python3 "$data/gen-sysfs.py" --out "$big/sys" --many 1024 --lean --gids 1 >/dev/null
+printf '%s\n' '{"version": 1, "devices": ["*"]}' >"$tmp/all-policy.json"
+expect 1 '^crdma-hook: error: annotation io.crdma.devices="all": 1024 devices make 1025 device nodes, more than the 1024 a container can be given' '' -- --sysfs-root "$big/sys" --policy "$tmp/all-policy.json" plan -a io.crdma.devices=all
+expect 0 '' '"/dev/infiniband/uverbs1023"' -- --sysfs-root "$big/sys" --policy "$tmp/all-policy.json" plan -a io.crdma.devices=all -a io.crdma.rdma-cm=false
+rm -rf "$big"
 
 # plan from an OCI config; --annotation overrides the config's value.
 cat >"$tmp/config.json" <<'JSON'
