@@ -12,30 +12,21 @@ need_hook
 need_cmd ib_write_bw ib_send_bw ib_write_lat
 veth_ips
 rounds=7
-# A container client starts ~0.5 s after the server listens, a plain one at once; in two
-# runs without a pause ib_send_bw favoured the containers 1.43 to 1. With every client
-# waiting this long after its server listens, on both sides, the host pair's ib_send_bw
-# doubled (6.05 -> 11.82 MB/s): an early client was held back by its server under TCG.
-settle=1
+# Every client waits PERF_SETTLE (1 s) after its server listens, host and container alike
+# (lib.sh's perftest pair says why).
 # The containers get RLIMIT_MEMLOCK unlimited from the hook (the default policy): the host
 # pair runs with the same.
 ulimit -l unlimited
-g0=$(gid_index_ll rxe0) || fail "rxe0 has no link-local GID"
-g1=$(gid_index_ll rxe1) || fail "rxe1 has no link-local GID"
-hook="$CRDMA_HOOK createRuntime"
+hook=(--hook createRuntime "$CRDMA_HOOK createRuntime")
+PERF_SERVER=("${hook[@]}" --annotation io.crdma.devices=rxe0)
+PERF_CLIENT=("${hook[@]}" --annotation io.crdma.devices=rxe1)
 
-# args TEST SIDE PORT: the perftest command line of one side
-args() {
-	local test=$1 side=$2 port=$3 size iters
-	case $test in
-	ib_write_lat) size=8 iters=2000 ;;
-	*) size=65536 iters=400 ;;
+# sizes TEST: message size and iterations
+sizes() {
+	case $1 in
+	ib_write_lat) echo "8 2000" ;;
+	*) echo "65536 400" ;;
 	esac
-	if [[ $side == server ]]; then
-		echo "$test -d rxe0 -x $g0 -p $port -s $size -n $iters -F"
-	else
-		echo "$test -d rxe1 -x $g1 -p $port -s $size -n $iters -F $VETH0_IP"
-	fi
 }
 
 # result TEST OUTPUT: the figure of one client run: average MB/s, or typical latency us
@@ -52,47 +43,23 @@ result() {
 
 port=18600
 RES=
-# host_pair TEST: both sides as plain processes in the guest; the client's figure in RES
+# host_pair TEST / container_pair TEST: lib.sh's pairs (host processes; server in runc on
+# rxe0, client in crun on rxe1, devices from the hook alone); the client's figure in RES
 host_pair() {
-	local test=$1 spid out
-	local -a sv cl
+	local size iters
+	read -r size iters <<<"$(sizes "$1")"
 	port=$((port + 1))
-	read -ra sv <<<"$(args "$test" server $port)"
-	read -ra cl <<<"$(args "$test" client $port)"
-	"${sv[@]}" >"$WORK/server.log" 2>&1 &
-	spid=$!
-	wait_listen $port 60
-	sleep "$settle"
-	out=$("${cl[@]}" 2>&1) || { echo "$out"; fail "host $test client failed"; }
-	wait "$spid" || { cat "$WORK/server.log"; fail "host $test server failed"; }
-	RES=$(result "$test" "$out") || { echo "$out"; fail "no $test result line"; }
+	perftest_host_pair "$1" "$port" "$iters" -s "$size" >/dev/null
+	RES=$(result "$1" "$CLIENT") || { echo "$CLIENT"; fail "no $1 result line"; }
 }
-# container_pair TEST: server in runc on rxe0, client in crun on rxe1, devices from the
-# hook alone; the client's figure in RES
 container_pair() {
-	local test=$1 s c spid out
-	local -a sv cl
+	local size iters
+	read -r size iters <<<"$(sizes "$1")"
 	port=$((port + 1))
-	s=$WORK/$test-s$port c=$WORK/$test-c$port
-	read -ra sv <<<"$(args "$test" server $port)"
-	read -ra cl <<<"$(args "$test" client $port)"
-	oci_bundle "$s" --host-net --hook createRuntime "$hook" --annotation io.crdma.devices=rxe0 \
-		-- "${sv[@]}"
-	oci_bundle "$c" --host-net --hook createRuntime "$hook" --annotation io.crdma.devices=rxe1 \
-		-- "${cl[@]}"
-	no_manual_devices "$s"
-	no_manual_devices "$c"
-	start_oci runc "$s" "$WORK/server.log"
-	spid=$BG_PID
-	wait_listen $port 60
-	sleep "$settle"
-	out=$(run_crun "$c" 2>&1) || { echo "$out"; fail "container $test client failed"; }
-	wait "$spid" || { cat "$WORK/server.log"; fail "container $test server failed"; }
-	RES=$(result "$test" "$out") || { echo "$out"; fail "no $test result line"; }
-}
-no_manual_devices() {
-	jq -e '.linux.devices == null and ([.linux.resources.devices[] | select(.major == 231)] | length) == 0' \
-		"$1/config.json" >/dev/null || fail "$1 grants RDMA devices by hand"
+	perftest_pair "$1" "$port" "$iters" -s "$size" >/dev/null
+	no_manual_devices "$WORK/$1-server-$port"
+	no_manual_devices "$WORK/$1-client-$port"
+	RES=$(result "$1" "$CLIENT") || { echo "$CLIENT"; fail "no $1 result line"; }
 }
 
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }

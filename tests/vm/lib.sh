@@ -358,6 +358,19 @@ start_oci() {
 	"$1" run --bundle "$2" "${2##*/}" </dev/null >"$3" 2>&1 &
 	BG_PID=$!
 }
+# hold_oci RUNTIME BUNDLE LOG [SECONDS]: start a container whose process reports "holding"
+# when it holds what it opened (tools/crdma-vm-open --hold), and wait for that (or for it to
+# fail: its log then says why); default 90 s. Its output so far in OUT.
+hold_oci() {
+	start_oci "$1" "$2" "$3"
+	wait_for "$3" '^holding$|exited|rror|not found' "${4:-90}"
+	OUT=$(cat "$3")
+}
+# no_manual_devices BUNDLE: the bundle itself grants no RDMA device (they come from crdma)
+no_manual_devices() {
+	jq -e '.linux.devices == null and ([.linux.resources.devices[] | select(.major == 231)] | length) == 0' \
+		"$1/config.json" >/dev/null || fail "$1 grants RDMA devices by hand"
+}
 # bundle_cgroup BUNDLE: the guest path of the container's cgroup (from linux.cgroupsPath)
 bundle_cgroup() { echo "/sys/fs/cgroup$(jq -r .linux.cgroupsPath "$1/config.json")"; }
 
@@ -450,29 +463,68 @@ netns_mode_restore() {
 }
 
 # ------------------------------------------------------------------ perftest
-# perftest_pair TEST PORT ITERS: perftest TEST between a server container (runc, rxe0) and a
-# client container (crun, rxe1) in the guest's network namespace, over the link-local GIDs
-# (see 05-perftest); the bundles get the oci_bundle options in the arrays PERF_SERVER and
-# PERF_CLIENT (how each container gets its RDMA device). Sets SERVER and CLIENT (outputs)
-# and asserts both exit 0.
-PERF_SERVER=() PERF_CLIENT=()
+# The one perftest pair of tests/vm, the demo and bench/vm: a server on rxe0, a client on
+# rxe1, over the link-local GIDs (05-perftest says why), the TCP exchange to VETH0_IP.
+# Every client starts PERF_SETTLE seconds (default 1) after its server listens, containers
+# and host processes alike: under TCG an early client is held back by its server, and a
+# container client starts later than a plain one (bench/vm/51 saw ib_send_bw 1.43:1 in the
+# containers' favour, and the host pair's double, without it).
+#   perftest_pair TEST PORT ITERS [ARG...]: the server in a runc container, the client in a
+#     crun one; their bundles get the oci_bundle options in PERF_SERVER and PERF_CLIENT (how
+#     each gets its RDMA device), their commands the prefix PERF_WRAP (e.g. a shell that
+#     shows what the container sees first); PERF_ON_LISTEN, if set, is called with the
+#     server's bundle once it listens.
+#   perftest_host_pair TEST PORT ITERS [ARG...]: the same two sides as plain processes.
+# ARG... go to both sides (e.g. -s 65536). Both set SERVER and CLIENT (the outputs, also
+# shown as "   | " lines) and fail unless both sides exit 0.
+PERF_SERVER=() PERF_CLIENT=() PERF_WRAP=() PERF_ON_LISTEN=
+PERF_SETTLE=${PERF_SETTLE:-1}
+perftest_args() { # perftest_args SIDE TEST PORT ITERS [ARG...]: one side's command line
+	local side=$1 test=$2 port=$3 iters=$4 g
+	shift 4
+	if [[ $side == server ]]; then
+		g=$(gid_index_ll rxe0) || fail "rxe0 has no link-local GID"
+		PERF_CMD=("$test" -d rxe0 -x "$g" -p "$port" -n "$iters" "$@" -F)
+	else
+		g=$(gid_index_ll rxe1) || fail "rxe1 has no link-local GID"
+		PERF_CMD=("$test" -d rxe1 -x "$g" -p "$port" -n "$iters" "$@" -F "$VETH0_IP")
+	fi
+}
+perftest_show() {
+	printf '%s\n' "--- server ($1, rxe0):" "$SERVER" "--- client ($2, rxe1):" "$CLIENT" | sed 's/^/   | /'
+}
 perftest_pair() {
-	local test=$1 port=$2 iters=$3 s=$WORK/$1-server c=$WORK/$1-client g0 g1
-	g0=$(gid_index_ll rxe0) || fail "rxe0 has no link-local GID"
-	g1=$(gid_index_ll rxe1) || fail "rxe1 has no link-local GID"
-	oci_bundle "$s" --host-net "${PERF_SERVER[@]}" -- \
-		"$test" -d rxe0 -x "$g0" -p "$port" -n "$iters" -F
-	oci_bundle "$c" --host-net "${PERF_CLIENT[@]}" -- \
-		"$test" -d rxe1 -x "$g1" -p "$port" -n "$iters" -F "$VETH0_IP"
+	local test=$1 port=$2 s=$WORK/$1-server-$2 c=$WORK/$1-client-$2 spid crc src=0
+	perftest_args server "$@"
+	oci_bundle "$s" --host-net "${PERF_SERVER[@]}" -- "${PERF_WRAP[@]}" "${PERF_CMD[@]}"
+	perftest_args client "$@"
+	oci_bundle "$c" --host-net "${PERF_CLIENT[@]}" -- "${PERF_WRAP[@]}" "${PERF_CMD[@]}"
 	start_oci runc "$s" "$WORK/$test-server.log"
-	local spid=$BG_PID
+	spid=$BG_PID
 	wait_listen "$port" 60
+	[[ -z $PERF_ON_LISTEN ]] || "$PERF_ON_LISTEN" "$s"
+	sleep "$PERF_SETTLE"
 	capture run_crun "$c"
-	CLIENT=$OUT
-	local crc=$RC src=0
+	CLIENT=$OUT crc=$RC
 	wait "$spid" || src=$?
 	SERVER=$(cat "$WORK/$test-server.log")
-	printf '%s\n' "--- server (runc, rxe0):" "$SERVER" "--- client (crun, rxe1):" "$CLIENT" | sed 's/^/   | /'
+	perftest_show "runc" "crun"
 	assert_eq 0 "$crc" "$test client exit status"
 	assert_eq 0 "$src" "$test server exit status"
+}
+perftest_host_pair() {
+	local test=$1 port=$2 spid crc src=0
+	perftest_args server "$@"
+	"${PERF_CMD[@]}" >"$WORK/$test-host-server.log" 2>&1 &
+	spid=$!
+	wait_listen "$port" 60
+	sleep "$PERF_SETTLE"
+	perftest_args client "$@"
+	capture "${PERF_CMD[@]}"
+	CLIENT=$OUT crc=$RC
+	wait "$spid" || src=$?
+	SERVER=$(cat "$WORK/$test-host-server.log")
+	perftest_show "host process" "host process"
+	assert_eq 0 "$crc" "host $test client exit status"
+	assert_eq 0 "$src" "host $test server exit status"
 }

@@ -10,8 +10,6 @@ say() { printf '%s\n' "$*"; }
 title() { printf '\n### %s\n' "$*"; }
 
 veth_ips
-g0=$(gid_index_ll rxe0) || fail "rxe0 has no link-local GID"
-g1=$(gid_index_ll rxe1) || fail "rxe1 has no link-local GID"
 policy=$WORK/policy.json
 cat >"$policy" <<'JSON'
 {"version": 1, "devices": ["rxe*"], "limits": {"hcaHandles": 8, "memlock": "4G"}}
@@ -29,36 +27,20 @@ say "  client: crun, io.crdma.devices=rxe1 io.crdma.hca-handles=2"
 hook=(--hook createRuntime "$CRDMA_HOOK --policy $policy createRuntime")
 show_inside='echo "  /dev/infiniband: $(ls /dev/infiniband | tr "\n" " ")"; echo "  ulimit -l: $(ulimit -l) KiB"'
 
-# run_pair TEST PORT ITERS: server (runc, rxe0) and client (crun, rxe1), both through crdma
-run_pair() {
-	local test=$1 port=$2 iters=$3 s=$WORK/server-$1 c=$WORK/client-$1
-	oci_bundle "$s" --host-net "${hook[@]}" --annotation io.crdma.devices=rxe0 \
-		--annotation io.crdma.hca-handles=4 --annotation io.crdma.memlock=1G -- \
-		sh -c "$show_inside; exec $test -d rxe0 -x $g0 -p $port -n $iters -F"
-	oci_bundle "$c" --host-net "${hook[@]}" --annotation io.crdma.devices=rxe1 \
-		--annotation io.crdma.hca-handles=2 -- \
-		sh -c "$show_inside; exec $test -d rxe1 -x $g1 -p $port -n $iters -F $VETH0_IP"
-	start_oci runc "$s" "$WORK/$test-server.log"
-	local spid=$BG_PID
-	wait_listen "$port" 60
-	SERVER_CG=$(bundle_cgroup "$s")
+# The pairs: lib.sh's perftest_pair (containers: server runc on rxe0, client crun on rxe1,
+# both through crdma) and perftest_host_pair (the same two as host processes).
+PERF_SERVER=("${hook[@]}" --annotation io.crdma.devices=rxe0 --annotation io.crdma.hca-handles=4
+	--annotation io.crdma.memlock=1G)
+PERF_CLIENT=("${hook[@]}" --annotation io.crdma.devices=rxe1 --annotation io.crdma.hca-handles=2)
+PERF_WRAP=(sh -c "$show_inside; exec \"\$@\"" sh)
+# server_limits BUNDLE: the rdma.max in force while the server runs, read from the host
+server_limits() {
+	SERVER_CG=$(bundle_cgroup "$1")
 	SERVER_MAX=$(rdma_line "$SERVER_CG/rdma.max" rxe0 || echo "(none)")
-	capture run_crun "$c"
-	CLIENT=$OUT
-	[[ $RC == 0 ]] || fail "$test client failed (exit $RC): $CLIENT"
-	wait "$spid" || fail "$test server failed: $(cat "$WORK/$test-server.log")"
-	SERVER=$(cat "$WORK/$test-server.log")
 }
-
-# host_pair TEST PORT ITERS: the same two processes on the host, no container
-host_pair() {
-	local test=$1 port=$2 iters=$3
-	"$test" -d rxe0 -x "$g0" -p "$port" -n "$iters" -F >"$WORK/host-server.log" 2>&1 &
-	local spid=$!
-	wait_listen "$port" 60
-	HOST=$("$test" -d rxe1 -x "$g1" -p "$port" -n "$iters" -F "$VETH0_IP" 2>&1) || fail "host $test: $HOST"
-	wait "$spid" || fail "host $test server: $(cat "$WORK/host-server.log")"
-}
+PERF_ON_LISTEN=server_limits
+run_pair() { perftest_pair "$@" >/dev/null; }
+host_pair() { perftest_host_pair "$@" >/dev/null; HOST=$CLIENT; }
 
 bw() { grep -E '^ *65536 +[0-9]+ +' <<<"$1" | awk '{ print $4 }'; }
 lat() { grep -E '^ *2 +[0-9]+ +' <<<"$1" | awk '{ print $5 }'; }

@@ -17,9 +17,8 @@ common=(--rdma-dev 0 --bind "$CRDMA_VM_TOOLS:/opt/crdma-vm")
 # REPORT, rxe0's lines of the cgroup's rdma.max and rdma.current in MAX and CUR; stop it
 hold() {
 	local rt=$1 b=$2 log=$WORK/${2##*/}.log
-	start_oci "$rt" "$b" "$log"
-	wait_for "$log" '^holding$|exited|rror' 60
-	REPORT=$(cat "$log")
+	hold_oci "$rt" "$b" "$log" 60
+	REPORT=$OUT
 	CG=$(bundle_cgroup "$b")
 	MAX=$(rdma_line "$CG/rdma.max" rxe0 2>&1) || true
 	CUR=$(rdma_line "$CG/rdma.current" rxe0 2>&1) || true

@@ -36,9 +36,7 @@ for rt in crun runc; do
 		       ibv_devinfo -d rxe0 | grep -E "hca_id|state:";
 		       exec /opt/crdma-vm/crdma-vm-open -d rxe0 -n 2 --hold'
 	log=$WORK/$rt-hook.log
-	start_oci "$rt" "$b" "$log"
-	wait_for "$log" '^holding$|exited|rror' 90
-	OUT=$(cat "$log")
+	hold_oci "$rt" "$b" "$log"
 	show
 	CG=$(bundle_cgroup "$b")
 	MAX=$(rdma_line "$CG/rdma.max" rxe0 2>&1) || true

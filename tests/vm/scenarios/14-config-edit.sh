@@ -101,9 +101,7 @@ oci_bundle "$b" --bind "$CRDMA_VM_TOOLS:/opt/crdma-vm" --cgroup /crdma-vm-crun-r
 	--jq '.linux.resources.unified = {"rdma.max": "rxe0 hca_handle=1\nrxe1 hca_handle=1"}' -- \
 	sh -c '/opt/crdma-vm/crdma-vm-open -d rxe0 -n 2; exec /opt/crdma-vm/crdma-vm-open -d rxe1 -n 2 --hold'
 log=$WORK/crun-unified-two.log
-start_oci crun "$b" "$log"
-wait_for "$log" '^holding$|exited|rror|not found' 90
-OUT=$(cat "$log")
+hold_oci crun "$b" "$log"
 show
 CG=$(bundle_cgroup "$b")
 MAX0=$(rdma_line "$CG/rdma.max" rxe0 2>&1) || true
@@ -131,9 +129,7 @@ assert_eq 0 "$RC" "edit: exit status"
 assert_eq '["createRuntime"]' "$(jq -c '[.hooks.createRuntime[].args[-1]]' "$b/config.json")" "edit: hook entry"
 assert_eq null "$(jq -c '.linux.resources.unified' "$b/config.json")" "edit: no unified rdma.max"
 log=$WORK/crun-edit-two.log
-start_oci crun "$b" "$log"
-wait_for "$log" '^holding$|exited|rror' 90
-OUT=$(cat "$log")
+hold_oci crun "$b" "$log"
 show
 CG=$(bundle_cgroup "$b")
 note "$CG/rdma.max: $(paste -sd';' "$CG/rdma.max")"
