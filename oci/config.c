@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* OCI config.json: parse with yajl_tree, edit the tree, write it back with
- * yajl_gen.  yajl_tree keeps objects' keys in input order, duplicates
- * included, and each number's text (u.number.r), so a write is faithful.
+/* OCI config.json: read with crdma_json_read, edit the tree, write it back
+ * with yajl_gen.  yajl_tree keeps objects' keys in input order and each
+ * number's text (u.number.r), so a write is faithful.
  * The edits themselves: devices and rlimits here, the rest in config-*.c. */
 #include <errno.h>
 #include <limits.h>
@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
-#include <yajl/yajl_parse.h>
 
 #include "cleanup.h"
 #include "config.h"
@@ -17,12 +16,14 @@
 #include "config-tree.h"
 #include "document.h"
 #include "error.h"
+#include "json-member.h"
 #include "plan.h"
 #include "util.h"
 
 struct oci_config {
         yajl_val root;
         char *origin;
+        struct crdma_json_facts facts;
 };
 
 void oci_config_free(struct oci_config *c)
@@ -47,104 +48,33 @@ yajl_val oci_config_root(const struct oci_config *c)
 
 /* ---- parsing ---------------------------------------------------------- */
 
-/* A first pass with yajl's event parser, for what yajl_tree_parse hides:
- * it enables comments (which the tree cannot keep), cuts strings at an
- * escaped NUL, and nests without bound (yajl_gen does not). */
-struct scan {
-        unsigned depth;
-        const char *why;
+/* What the tree cannot hold to write back is refused: comments (yajl_tree
+ * drops them) and "\u0000" (it cuts the string there). */
+static const struct crdma_json_bounds faithful_bounds = {
+        .what = "an OCI document",
+        .max_bytes = CRDMA_DOCUMENT_MAX,
+        .max_depth = OCI_DOCUMENT_MAX_DEPTH,
+        .max_values = OCI_DOCUMENT_MAX_VALUES,
+        .object = true,
+        .keep_duplicates = true,
 };
-
-static int scan_string(void *ctx, const unsigned char *s, size_t len)
-{
-        struct scan *sc = ctx;
-        if (memchr(s, '\0', len)) {
-                sc->why = "a string or key holds \"\\u0000\", which crdma cannot keep";
-                return 0;
-        }
-        return 1;
-}
-
-static int scan_open(void *ctx)
-{
-        struct scan *sc = ctx;
-        if (++sc->depth > OCI_CONFIG_MAX_DEPTH) {
-                sc->why = "nested deeper than 127 levels";
-                return 0;
-        }
-        return 1;
-}
-
-static int scan_close(void *ctx)
-{
-        ((struct scan *) ctx)->depth--;
-        return 1;
-}
-
-static int scan_number(void *ctx, const char *s, size_t len)
-{
-        (void) ctx, (void) s, (void) len;
-        return 1;
-}
-
-static int scan(const char *text, size_t len, const char *origin, struct crdma_error **err)
-{
-        static const yajl_callbacks callbacks = {
-                .yajl_number = scan_number,
-                .yajl_string = scan_string,
-                .yajl_start_map = scan_open,
-                .yajl_map_key = scan_string,
-                .yajl_end_map = scan_close,
-                .yajl_start_array = scan_open,
-                .yajl_end_array = scan_close,
-        };
-        struct scan sc = { 0 };
-        /* Defaults: no comments, UTF-8 validated, no trailing garbage. */
-        yajl_handle h = yajl_alloc(&callbacks, NULL, &sc);
-        if (!h)
-                return crdma_fail_oom(err);
-        yajl_status st = yajl_parse(h, (const unsigned char *) text, len);
-        if (st == yajl_status_ok)
-                st = yajl_complete_parse(h);
-        int r = 0;
-        if (st == yajl_status_client_canceled) {
-                r = crdma_fail(err, EINVAL, "%s: %s", origin, sc.why);
-        } else if (st != yajl_status_ok) {
-                unsigned char *msg = yajl_get_error(h, 0, NULL, 0);
-                char *m = (char *) msg;
-                if (m)
-                        m[strcspn(m, "\n")] = '\0';
-                r = crdma_fail(err, EINVAL, "%s: invalid JSON: %s", origin,
-                               m && m[0] ? m : "parse error");
-                if (msg)
-                        yajl_free_error(h, msg);
-        }
-        yajl_free(h);
-        return r;
-}
 
 int oci_config_parse(const char *text, size_t len, const char *origin, struct oci_config **out,
                      struct crdma_error **err)
 {
-        if (len > CRDMA_DOCUMENT_MAX)
-                return crdma_fail(err, EFBIG, "%s: larger than 16 MiB; not an OCI document", origin);
-        if (memchr(text, '\0', len))
-                return crdma_fail(err, EINVAL, "%s: contains a NUL byte; not JSON", origin);
-        int r = scan(text, len, origin, err);
+        _cleanup_config_ struct oci_config *c = calloc(1, sizeof(*c));
+        if (!c || !(c->origin = strdup(origin)))
+                return crdma_fail_oom(err);
+        int r = crdma_json_read(text, len, &faithful_bounds, origin, &c->root, &c->facts, err);
         if (r < 0)
                 return r;
-        struct oci_config *c = calloc(1, sizeof(*c));
-        if (!c || !(c->origin = strdup(origin))) {
-                free(c);
-                return crdma_fail_oom(err);
-        }
-        r = oci_document_parse(text, len, origin, &c->root, err);
-        if (r < 0) {
-                oci_config_free(c);
-                return r;
-        }
-        *out = c;
+        *out = TAKE_PTR(c);
         return 0;
+}
+
+int oci_config_refuse_duplicate(const struct oci_config *c, struct crdma_error **err)
+{
+        return crdma_json_refuse_duplicate(c->origin, &c->facts, err);
 }
 
 /* ---- writing ---------------------------------------------------------- */
@@ -268,7 +198,7 @@ static int check_devices(const struct oci_config *c, const struct crdma_plan *pl
                          struct oci_edit *e, struct crdma_error **err)
 {
         yajl_val devs;
-        int r = lnx ? tree_member(c->origin, lnx, "devices", yajl_t_array, "linux.devices", &devs, err) : 0;
+        int r = lnx ? crdma_json_member(c->origin, lnx, "devices", yajl_t_array, "linux.devices", &devs, err) : 0;
         if (r < 0 || !lnx || !devs)
                 return r;
         for (size_t i = 0; i < devs->u.array.len; i++) {
@@ -279,7 +209,7 @@ static int check_devices(const struct oci_config *c, const struct crdma_plan *pl
                         return crdma_refuse(err, EINVAL, "%s: \"%s\" is not a JSON object",
                                             c->origin, where);
                 snprintf(where, sizeof(where), "linux.devices[%zu].path", i);
-                r = tree_member(c->origin, d, "path", yajl_t_string, where, &path, err);
+                r = crdma_json_member(c->origin, d, "path", yajl_t_string, where, &path, err);
                 if (r < 0)
                         return r;
                 for (size_t j = 0; path && j < plan->n_nodes; j++) {
@@ -289,14 +219,14 @@ static int check_devices(const struct oci_config *c, const struct crdma_plan *pl
                         uint64_t major = 0, minor = 0;
                         bool has_major, has_minor;
                         snprintf(where, sizeof(where), "linux.devices[%zu].type", i);
-                        r = tree_member(c->origin, d, "type", yajl_t_string, where, &type, err);
+                        r = crdma_json_member(c->origin, d, "type", yajl_t_string, where, &type, err);
                         snprintf(where, sizeof(where), "linux.devices[%zu].major", i);
                         if (r >= 0)
-                                r = tree_member_uint(c->origin, d, "major", UINT32_MAX, false, where, &has_major,
+                                r = crdma_json_member_uint(c->origin, d, "major", UINT32_MAX, false, where, &has_major,
                                                 &major, err);
                         snprintf(where, sizeof(where), "linux.devices[%zu].minor", i);
                         if (r >= 0)
-                                r = tree_member_uint(c->origin, d, "minor", UINT32_MAX, false, where, &has_minor,
+                                r = crdma_json_member_uint(c->origin, d, "minor", UINT32_MAX, false, where, &has_minor,
                                                 &minor, err);
                         if (r < 0)
                                 return r;
@@ -321,9 +251,9 @@ static int check_rules(const struct oci_config *c, const struct crdma_plan *plan
                        struct oci_edit *e, struct crdma_error **err)
 {
         yajl_val res = NULL, rules = NULL;
-        int r = lnx ? tree_member(c->origin, lnx, "resources", yajl_t_object, "linux.resources", &res, err) : 0;
+        int r = lnx ? crdma_json_member(c->origin, lnx, "resources", yajl_t_object, "linux.resources", &res, err) : 0;
         if (r >= 0 && res)
-                r = tree_member(c->origin, res, "devices", yajl_t_array, "linux.resources.devices", &rules, err);
+                r = crdma_json_member(c->origin, res, "devices", yajl_t_array, "linux.resources.devices", &rules, err);
         if (r < 0 || !rules)
                 return r;
         /* Rules apply in order, the last match winning. */
@@ -337,21 +267,21 @@ static int check_rules(const struct oci_config *c, const struct crdma_plan *plan
                 uint64_t major = 0, minor = 0;
                 bool has_major, has_minor;
                 snprintf(where, sizeof(where), "linux.resources.devices[%zu].allow", i);
-                r = tree_member(c->origin, rule, "allow", yajl_t_true, where, &allow, err);
+                r = crdma_json_member(c->origin, rule, "allow", yajl_t_true, where, &allow, err);
                 snprintf(where, sizeof(where), "linux.resources.devices[%zu].type", i);
                 if (r >= 0)
-                        r = tree_member(c->origin, rule, "type", yajl_t_string, where, &type, err);
+                        r = crdma_json_member(c->origin, rule, "type", yajl_t_string, where, &type, err);
                 snprintf(where, sizeof(where), "linux.resources.devices[%zu].major", i);
                 if (r >= 0)
-                        r = tree_member_uint(c->origin, rule, "major", UINT32_MAX, true, where, &has_major, &major,
+                        r = crdma_json_member_uint(c->origin, rule, "major", UINT32_MAX, true, where, &has_major, &major,
                                         err);
                 snprintf(where, sizeof(where), "linux.resources.devices[%zu].minor", i);
                 if (r >= 0)
-                        r = tree_member_uint(c->origin, rule, "minor", UINT32_MAX, true, where, &has_minor, &minor,
+                        r = crdma_json_member_uint(c->origin, rule, "minor", UINT32_MAX, true, where, &has_minor, &minor,
                                         err);
                 snprintf(where, sizeof(where), "linux.resources.devices[%zu].access", i);
                 if (r >= 0)
-                        r = tree_member(c->origin, rule, "access", yajl_t_string, where, &access, err);
+                        r = crdma_json_member(c->origin, rule, "access", yajl_t_string, where, &access, err);
                 if (r < 0)
                         return r;
                 const char *t = type ? type->u.string : "a", *a = access ? access->u.string : "rwm";
@@ -380,7 +310,7 @@ static int check_memlock(const struct oci_config *c, const struct crdma_plan *pl
         if (r < 0)
                 return r;
         yajl_val rls;
-        r = tree_member(c->origin, e->process, "rlimits", yajl_t_array, "process.rlimits", &rls, err);
+        r = crdma_json_member(c->origin, e->process, "rlimits", yajl_t_array, "process.rlimits", &rls, err);
         for (size_t i = 0; r >= 0 && rls && i < rls->u.array.len; i++) {
                 yajl_val rl = rls->u.array.values[i], type;
                 char where[64];
@@ -389,7 +319,7 @@ static int check_memlock(const struct oci_config *c, const struct crdma_plan *pl
                         return crdma_refuse(err, EINVAL, "%s: \"%s\" is not a JSON object",
                                             c->origin, where);
                 snprintf(where, sizeof(where), "process.rlimits[%zu].type", i);
-                r = tree_member(c->origin, rl, "type", yajl_t_string, where, &type, err);
+                r = crdma_json_member(c->origin, rl, "type", yajl_t_string, where, &type, err);
                 if (r < 0 || !type || strcmp(type->u.string, "RLIMIT_MEMLOCK") != 0)
                         continue;
                 if (e->memlock)
@@ -399,10 +329,10 @@ static int check_memlock(const struct oci_config *c, const struct crdma_plan *pl
                 uint64_t soft = 0, hard = 0;
                 bool has_soft, has_hard;
                 snprintf(where, sizeof(where), "process.rlimits[%zu].soft", i);
-                r = tree_member_uint(c->origin, rl, "soft", UINT64_MAX, false, where, &has_soft, &soft, err);
+                r = crdma_json_member_uint(c->origin, rl, "soft", UINT64_MAX, false, where, &has_soft, &soft, err);
                 snprintf(where, sizeof(where), "process.rlimits[%zu].hard", i);
                 if (r >= 0)
-                        r = tree_member_uint(c->origin, rl, "hard", UINT64_MAX, false, where, &has_hard, &hard,
+                        r = crdma_json_member_uint(c->origin, rl, "hard", UINT64_MAX, false, where, &has_hard, &hard,
                                         err);
                 if (r >= 0 && (!has_soft || !has_hard))
                         return crdma_refuse(err, EINVAL, "%s: process.rlimits RLIMIT_MEMLOCK needs "
@@ -496,8 +426,10 @@ int oci_config_set_annotations(struct oci_config *c, const struct crdma_kv *kv, 
                                struct crdma_error **err)
 {
         yajl_val ann;
-        int r = tree_member(c->origin, c->root, "annotations", yajl_t_object, "annotations", &ann,
-                            err);
+        int r = n > 0 ? oci_config_refuse_duplicate(c, err) : 0;
+        if (r >= 0)
+                r = crdma_json_member(c->origin, c->root, "annotations", yajl_t_object,
+                                      "annotations", &ann, err);
         if (r < 0 || n == 0)
                 return r;
         if (!(ann = tree_ensure(c->root, "annotations", yajl_t_object)))
@@ -534,10 +466,13 @@ int oci_config_apply_plan(struct oci_config *c, const struct crdma_plan *plan,
         e.set_objects = e.set_handles + plan->n_devices;
         e.allow = allow;
 
-        int r = tree_member(c->origin, c->root, "linux", yajl_t_object, "linux", &e.linux_, err);
+        int r = oci_config_refuse_duplicate(c, err);
         if (r >= 0)
-                r = tree_member(c->origin, c->root, "process", yajl_t_object, "process", &e.process,
-                                err);
+                r = crdma_json_member(c->origin, c->root, "linux", yajl_t_object, "linux",
+                                      &e.linux_, err);
+        if (r >= 0)
+                r = crdma_json_member(c->origin, c->root, "process", yajl_t_object, "process",
+                                      &e.process, err);
         if (r >= 0)
                 r = check_devices(c, plan, e.linux_, &e, err);
         if (r >= 0)

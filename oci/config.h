@@ -11,17 +11,16 @@
 #include <yajl/yajl_tree.h>
 
 #include "crdma.h"
-
-/* What yajl_gen can write back: it refuses to open a 128th nested level. */
-#define OCI_CONFIG_MAX_DEPTH 127
+#include "document.h"
 
 struct oci_config; /* owns the yajl tree */
 
 /* Parse `text` (`len` bytes, NUL not needed) as a config; `origin` names it
  * in messages ("config.json", a path, "standard input").  Refused, besides
- * invalid JSON and a non-object: comments (yajl_tree would drop them),
- * strings with "\u0000" (a C string would cut them), nesting deeper than
- * OCI_CONFIG_MAX_DEPTH. */
+ * invalid JSON, a non-object and oci_document_bounds: comments (the tree
+ * would drop them) and strings with "\u0000" (a C string would cut them).
+ * A key given twice is kept, and written back, for a config that asks
+ * crdma nothing; oci_config_refuse_duplicate refuses it where crdma acts. */
 int oci_config_parse(const char *text, size_t len, const char *origin, struct oci_config **out,
                      struct crdma_error **err);
 /* Write it: `pretty` false is compact (no whitespace, no final newline);
@@ -38,9 +37,13 @@ void oci_config_freep(struct oci_config **c);
 
 /* The tree, for reading (the annotations, say).  Still owned by `c`. */
 yajl_val oci_config_root(const struct oci_config *c);
+/* Refused when a key is given twice in it: runc reads the last, crun the
+ * first, so what crdma reads may not be what the runtime uses. */
+int oci_config_refuse_duplicate(const struct oci_config *c, struct crdma_error **err);
 
 /* Set annotations (a key already there gets the new value in its place;
- * a new one goes at the end of "annotations", made when absent). */
+ * a new one goes at the end of "annotations", made when absent).  Setting
+ * any in a config with a key given twice is refused, as applying a plan. */
 int oci_config_set_annotations(struct oci_config *c, const struct crdma_kv *kv, size_t n,
                                struct crdma_error **err);
 
@@ -71,8 +74,8 @@ struct oci_edit_options {
  *  - rdma limits (config-rdma.c), capabilities (config-caps.c), seccomp
  *    allow rules (config-seccomp.c), and the hook entries for what only
  *    the createRuntime hook can do (config-hooks.c).
- * Every check runs before the first change: a refused config is left as it
- * was.  Only an out-of-memory failure can leave it partly edited; discard it
+ * A config with a key given twice is refused first.  Every check runs
+ * before the first change: a refused config is left as it was.  Only an out-of-memory failure can leave it partly edited; discard it
  * then. */
 int oci_config_apply_plan(struct oci_config *c, const struct crdma_plan *plan,
                           const struct oci_edit_options *opts, struct crdma_error **err);
