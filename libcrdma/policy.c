@@ -11,12 +11,25 @@
 #include "context.h"
 #include "error.h"
 #include "json.h"
+#include "json-member.h"
+#include "json-read.h"
 #include "policy.h"
 
+/* A policy has a few dozen values and nests three levels. */
 #define POLICY_MAX_BYTES (1024 * 1024)
 #define POLICY_MAX_DEPTH 32
+#define POLICY_MAX_VALUES 65536
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(yajl_val, yajl_tree_free)
+/* Everything wrong in it refused, a key given twice included: the policy
+ * must not say two things.  Comments are skipped, as yajl_tree_parse
+ * always did here. */
+static const struct crdma_json_bounds policy_bounds = {
+        .what = "a policy file",
+        .max_bytes = POLICY_MAX_BYTES,
+        .max_depth = POLICY_MAX_DEPTH,
+        .max_values = POLICY_MAX_VALUES,
+        .comments = true,
+};
 
 static const char *const builtin_device_globs[] = { "mlx5_*", "rxe*" };
 
@@ -70,7 +83,7 @@ static int set_builtin_devices(struct crdma_policy *p)
         return 0;
 }
 
-/* yajl's tree keeps repeated keys; a policy must not say two things. */
+/* Every key of `obj` is one of `known`: a typo must not pass silently. */
 static int check_object(struct parser *ps, yajl_val obj, const char *where,
                         const char *const *known, size_t n_known)
 {
@@ -84,9 +97,6 @@ static int check_object(struct parser *ps, yajl_val obj, const char *where,
                         ok |= strcmp(k, known[j]) == 0;
                 if (!ok)
                         return bad(ps, full, "unknown key", NULL);
-                for (size_t j = 0; j < i; j++)
-                        if (strcmp(k, YAJL_GET_OBJECT(obj)->keys[j]) == 0)
-                                return bad(ps, full, "given twice", NULL);
         }
         return 0;
 }
@@ -158,6 +168,22 @@ static int get_bool(struct parser *ps, yajl_val v, const char *key, bool *out)
         return 0;
 }
 
+static int get_enforce(struct parser *ps, yajl_val v, const char *key)
+{
+        const char *s = YAJL_GET_STRING(v);
+        if (!s || (strcmp(s, "strict") != 0 && strcmp(s, "best-effort") != 0))
+                return bad(ps, key, "must be \"strict\" or \"best-effort\"", NULL);
+        ps->p->best_effort = strcmp(s, "best-effort") == 0;
+        return 0;
+}
+
+/* obj[key], NULL when absent; its name in messages, "where.key", in `full`. */
+static yajl_val member(yajl_val obj, const char *where, const char *key, char *full, size_t size)
+{
+        snprintf(full, size, "%s.%s", where, key);
+        return crdma_json_get(obj, key, yajl_t_any);
+}
+
 static int parse_limits(struct parser *ps, yajl_val obj, const char *where,
                         struct crdma_limits *l, bool with_enforce)
 {
@@ -165,30 +191,17 @@ static int parse_limits(struct parser *ps, yajl_val obj, const char *where,
         if (!YAJL_IS_OBJECT(obj))
                 return bad(ps, where, "must be an object", NULL);
         int r = check_object(ps, obj, where, keys, with_enforce ? 4 : 3);
-        if (r < 0)
-                return r;
-        for (size_t i = 0; i < YAJL_GET_OBJECT(obj)->len; i++) {
-                const char *k = YAJL_GET_OBJECT(obj)->keys[i];
-                yajl_val v = YAJL_GET_OBJECT(obj)->values[i];
-                char full[64];
-                snprintf(full, sizeof(full), "%s.%s", where, k);
-                if (strcmp(k, "hcaHandles") == 0)
-                        r = get_rdma_limit(ps, v, full, &l->hca_handles);
-                else if (strcmp(k, "hcaObjects") == 0)
-                        r = get_rdma_limit(ps, v, full, &l->hca_objects);
-                else if (strcmp(k, "memlock") == 0)
-                        r = get_memlock(ps, v, full, &l->memlock);
-                else {
-                        const char *s = YAJL_GET_STRING(v);
-                        if (!s || (strcmp(s, "strict") != 0 && strcmp(s, "best-effort") != 0))
-                                r = bad(ps, full, "must be \"strict\" or \"best-effort\"", NULL);
-                        else
-                                ps->p->best_effort = strcmp(s, "best-effort") == 0;
-                }
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        char full[64];
+        yajl_val v;
+        if (r >= 0 && (v = member(obj, where, "hcaHandles", full, sizeof(full))))
+                r = get_rdma_limit(ps, v, full, &l->hca_handles);
+        if (r >= 0 && (v = member(obj, where, "hcaObjects", full, sizeof(full))))
+                r = get_rdma_limit(ps, v, full, &l->hca_objects);
+        if (r >= 0 && (v = member(obj, where, "memlock", full, sizeof(full))))
+                r = get_memlock(ps, v, full, &l->memlock);
+        if (r >= 0 && with_enforce && (v = member(obj, where, "enforce", full, sizeof(full))))
+                r = get_enforce(ps, v, full);
+        return r;
 }
 
 static int parse_devices(struct parser *ps, yajl_val v)
@@ -220,22 +233,15 @@ static int parse_allow(struct parser *ps, yajl_val obj)
         if (!YAJL_IS_OBJECT(obj))
                 return bad(ps, "allow", "must be an object", NULL);
         int r = check_object(ps, obj, "allow", keys, ELEMENTSOF(keys));
-        if (r < 0)
-                return r;
         bool *slot[] = { &ps->p->allow.umad, &ps->p->allow.issm, &ps->p->allow.net_raw,
                          &ps->p->allow.ipc_lock, &ps->p->allow.exclusive };
-        for (size_t i = 0; i < YAJL_GET_OBJECT(obj)->len; i++) {
-                const char *k = YAJL_GET_OBJECT(obj)->keys[i];
+        for (size_t i = 0; r >= 0 && i < ELEMENTSOF(keys); i++) {
                 char full[32];
-                snprintf(full, sizeof(full), "allow.%s", k);
-                for (size_t j = 0; j < ELEMENTSOF(keys); j++)
-                        if (strcmp(k, keys[j]) == 0) {
-                                r = get_bool(ps, YAJL_GET_OBJECT(obj)->values[i], full, slot[j]);
-                                if (r < 0)
-                                        return r;
-                        }
+                yajl_val v = member(obj, "allow", keys[i], full, sizeof(full));
+                if (v)
+                        r = get_bool(ps, v, full, slot[i]);
         }
-        return 0;
+        return r;
 }
 
 /* A default the file gives must be within the limit; a built-in default
@@ -257,55 +263,31 @@ static int settle_default(struct parser *ps, const char *name, uint64_t given, u
         return 0;
 }
 
-static int parse_top(struct parser *ps, yajl_val root)
+static int parse_version(struct parser *ps, yajl_val v)
 {
-        static const char *const keys[] = { "version", "devices", "defaults", "limits", "allow",
-                                            "netnsMode" };
-        if (!YAJL_IS_OBJECT(root))
-                return crdma_fail(ps->err, EINVAL, "%s: must be a JSON object; see crdma-policy(5)",
-                                  ps->p->origin);
-        int r = check_object(ps, root, "", keys, ELEMENTSOF(keys));
-        if (r < 0)
-                return r;
-
-        bool have_version = false, have_devices = false;
-        for (size_t i = 0; i < YAJL_GET_OBJECT(root)->len; i++) {
-                const char *k = YAJL_GET_OBJECT(root)->keys[i];
-                yajl_val v = YAJL_GET_OBJECT(root)->values[i];
-                if (strcmp(k, "version") == 0) {
-                        const char *t = number_text(v);
-                        if (!t || strcmp(t, "1") != 0)
-                                r = bad(ps, "version", "must be 1 (the only policy format so far)",
-                                        NULL);
-                        have_version = true;
-                } else if (strcmp(k, "devices") == 0) {
-                        r = parse_devices(ps, v);
-                        have_devices = true;
-                } else if (strcmp(k, "defaults") == 0) {
-                        r = parse_limits(ps, v, "defaults", &ps->given_defaults, false);
-                } else if (strcmp(k, "limits") == 0) {
-                        r = parse_limits(ps, v, "limits", &ps->p->limits, true);
-                } else if (strcmp(k, "allow") == 0) {
-                        r = parse_allow(ps, v);
-                } else {
-                        const char *s = YAJL_GET_STRING(v);
-                        if (!s || (strcmp(s, "keep") != 0 && strcmp(s, "exclusive") != 0))
-                                r = bad(ps, "netnsMode", "must be \"keep\" or \"exclusive\"", NULL);
-                        else
-                                ps->p->netns_switch = strcmp(s, "exclusive") == 0;
-                }
-                if (r < 0)
-                        return r;
-        }
-        if (!have_version)
+        const char *t = number_text(v);
+        if (!v)
                 return bad(ps, "version", "is missing; the first line of a policy is "
                            "\"version\": 1", NULL);
-        if (!have_devices && set_builtin_devices(ps->p) < 0)
-                return crdma_fail_oom(ps->err);
+        if (!t || strcmp(t, "1") != 0)
+                return bad(ps, "version", "must be 1 (the only policy format so far)", NULL);
+        return 0;
+}
 
+static int parse_netns_mode(struct parser *ps, yajl_val v)
+{
+        const char *s = YAJL_GET_STRING(v);
+        if (!s || (strcmp(s, "keep") != 0 && strcmp(s, "exclusive") != 0))
+                return bad(ps, "netnsMode", "must be \"keep\" or \"exclusive\"", NULL);
+        ps->p->netns_switch = strcmp(s, "exclusive") == 0;
+        return 0;
+}
+
+static int settle_defaults(struct parser *ps)
+{
         struct crdma_limits *d = &ps->p->defaults;
         const struct crdma_limits *g = &ps->given_defaults, *l = &ps->p->limits;
-        r = settle_default(ps, "hcaHandles", g->hca_handles, l->hca_handles, &d->hca_handles);
+        int r = settle_default(ps, "hcaHandles", g->hca_handles, l->hca_handles, &d->hca_handles);
         if (r >= 0)
                 r = settle_default(ps, "hcaObjects", g->hca_objects, l->hca_objects,
                                    &d->hca_objects);
@@ -314,35 +296,44 @@ static int parse_top(struct parser *ps, yajl_val root)
         return r;
 }
 
+static int parse_top(struct parser *ps, yajl_val root)
+{
+        static const char *const keys[] = { "version", "devices", "defaults", "limits", "allow",
+                                            "netnsMode" };
+        if (!YAJL_IS_OBJECT(root))
+                return crdma_fail(ps->err, EINVAL, "%s: must be a JSON object; see crdma-policy(5)",
+                                  ps->p->origin);
+        int r = check_object(ps, root, "", keys, ELEMENTSOF(keys));
+        if (r >= 0)
+                r = parse_version(ps, crdma_json_get(root, "version", yajl_t_any));
+        yajl_val v = crdma_json_get(root, "devices", yajl_t_any);
+        if (r >= 0 && v)
+                r = parse_devices(ps, v);
+        else if (r >= 0 && set_builtin_devices(ps->p) < 0)
+                r = crdma_fail_oom(ps->err);
+        if (r >= 0 && (v = crdma_json_get(root, "defaults", yajl_t_any)))
+                r = parse_limits(ps, v, "defaults", &ps->given_defaults, false);
+        if (r >= 0 && (v = crdma_json_get(root, "limits", yajl_t_any)))
+                r = parse_limits(ps, v, "limits", &ps->p->limits, true);
+        if (r >= 0 && (v = crdma_json_get(root, "allow", yajl_t_any)))
+                r = parse_allow(ps, v);
+        if (r >= 0 && (v = crdma_json_get(root, "netnsMode", yajl_t_any)))
+                r = parse_netns_mode(ps, v);
+        return r < 0 ? r : settle_defaults(ps);
+}
+
 int crdma_policy_parse(const char *json, size_t len, const char *origin,
                        struct crdma_policy **out, struct crdma_error **err)
 {
         _cleanup_(crdma_policy_freep) struct crdma_policy *p = policy_new(origin ? origin : "policy");
         if (!p)
                 return crdma_fail_oom(err);
-        if (len > POLICY_MAX_BYTES)
-                return crdma_fail(err, EFBIG, "%s: larger than 1 MiB; not a policy file", p->origin);
-        /* yajl_tree_parse wants a NUL-terminated string; embedded NULs are invalid JSON. */
-        if (memchr(json, '\0', len))
-                return crdma_fail(err, EINVAL, "%s: contains a NUL byte; not a JSON file", p->origin);
-        /* A policy nests three levels; yajl's tree would crash on a deep one. */
-        if (crdma_json_too_deep(json, len, POLICY_MAX_DEPTH))
-                return crdma_fail(err, EINVAL, "%s: nested deeper than %d levels; not a policy "
-                                  "file", p->origin, POLICY_MAX_DEPTH);
-        _cleanup_free_ char *text = strndup(json, len);
-        if (!text)
-                return crdma_fail_oom(err);
-
-        char errbuf[256] = "";
-        _cleanup_(yajl_tree_freep) yajl_val root = yajl_tree_parse(text, errbuf, sizeof(errbuf));
-        if (!root) {
-                /* yajl's message spans lines; the first one says what is wrong. */
-                errbuf[strcspn(errbuf, "\n")] = '\0';
-                return crdma_fail(err, EINVAL, "%s: invalid JSON: %s", p->origin,
-                                  errbuf[0] ? errbuf : "parse error");
-        }
+        _cleanup_json_tree_ yajl_val root = NULL;
+        int r = crdma_json_read(json, len, &policy_bounds, p->origin, &root, NULL, err);
+        if (r < 0)
+                return r;
         struct parser ps = { .p = p, .err = err };
-        int r = parse_top(&ps, root);
+        r = parse_top(&ps, root);
         if (r < 0)
                 return r;
         *out = TAKE_PTR(p);

@@ -53,3 +53,17 @@ int oci_annotations_from_tree(yajl_val obj, struct oci_annotations *out, struct 
         *out = a;
         return 0;
 }
+
+bool oci_annotations_ask_crdma(yajl_val doc)
+{
+        size_t plen = strlen(CRDMA_ANNOTATION_PREFIX);
+        for (size_t i = 0; YAJL_IS_OBJECT(doc) && i < doc->u.object.len; i++) {
+                yajl_val ann = doc->u.object.values[i];
+                if (strcmp(doc->u.object.keys[i], "annotations") != 0 || !YAJL_IS_OBJECT(ann))
+                        continue;
+                for (size_t j = 0; j < ann->u.object.len; j++)
+                        if (strncmp(ann->u.object.keys[j], CRDMA_ANNOTATION_PREFIX, plen) == 0)
+                                return true;
+        }
+        return false;
+}

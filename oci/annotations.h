@@ -3,6 +3,7 @@
 #ifndef CRDMA_OCI_ANNOTATIONS_H
 #define CRDMA_OCI_ANNOTATIONS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <yajl/yajl_tree.h>
 
@@ -19,6 +20,11 @@ struct oci_annotations {
 int oci_annotations_from_tree(yajl_val obj, struct oci_annotations *out,
                               struct crdma_error **err);
 void oci_annotations_clear(struct oci_annotations *a);
+
+/* Whether the document `doc` asks crdma anything: an io.crdma.* key in
+ * its "annotations", in every copy of them where a key is given twice,
+ * since the runtime may read another copy than crdma. */
+bool oci_annotations_ask_crdma(yajl_val doc);
 
 /* Add "KEY=VALUE" (a command-line --annotation); the strings must outlive `a`. */
 int oci_annotations_add(struct oci_annotations *a, const char *key, const char *value);

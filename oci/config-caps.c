@@ -9,13 +9,14 @@
 #include "config-edit.h"
 #include "config-tree.h"
 #include "error.h"
+#include "json-member.h"
 
 static const char *const sets[] = { "bounding", "permitted", "effective" };
 
 static int capabilities(struct oci_edit *e, yajl_val *out, struct crdma_error **err)
 {
-        return tree_member(e->origin, e->process, "capabilities", yajl_t_object,
-                           "process.capabilities", out, err);
+        return crdma_json_member(e->origin, e->process, "capabilities", yajl_t_object,
+                                 "process.capabilities", out, err);
 }
 
 int oci_edit_check_caps(struct oci_edit *e, struct crdma_error **err)
@@ -31,9 +32,10 @@ int oci_edit_check_caps(struct oci_edit *e, struct crdma_error **err)
                 snprintf(where, sizeof(where), "process.capabilities.%s", sets[s]);
                 yajl_val set = NULL;
                 if (caps)
-                        r = tree_member_strings(e->origin, caps, sets[s], where, &set, err);
+                        r = crdma_json_member_strings(e->origin, caps, sets[s], where, &set,
+                                                      err);
                 for (size_t i = 0; r >= 0 && i < e->plan->caps.n; i++)
-                        e->caps_missing |= !tree_strings_contain(set, e->plan->caps.v[i]);
+                        e->caps_missing |= !crdma_json_strings_contain(set, e->plan->caps.v[i]);
         }
         return r;
 }
@@ -46,7 +48,7 @@ int oci_edit_change_caps(struct oci_edit *e)
         for (size_t s = 0; caps && s < sizeof(sets) / sizeof(sets[0]); s++) {
                 yajl_val set = tree_ensure(caps, sets[s], yajl_t_array);
                 for (size_t i = 0; set && i < e->plan->caps.n; i++)
-                        if (!tree_strings_contain(set, e->plan->caps.v[i]) &&
+                        if (!crdma_json_strings_contain(set, e->plan->caps.v[i]) &&
                             tree_arr_append(set, tree_new_string(e->plan->caps.v[i])) < 0)
                                 return -ENOMEM;
                 if (!set)

@@ -18,9 +18,11 @@ struct oci_edit {
         yajl_val linux_;  /* linux, when there */
         yajl_val process; /* process, when there */
 
-        /* config.c: linux.devices, linux.resources.devices, RLIMIT_MEMLOCK */
+        /* config-devices.c: linux.devices, linux.resources.devices */
         bool *node_there; /* per plan node: linux.devices has it */
         bool *rule_there; /* per plan node: linux.resources.devices allows it */
+
+        /* config-rlimits.c */
         yajl_val memlock; /* the existing RLIMIT_MEMLOCK entry */
         bool raise_soft, raise_hard;
 
@@ -43,6 +45,10 @@ struct oci_edit {
         bool add_create_runtime, add_poststop;
 };
 
+int oci_edit_check_devices(struct oci_edit *e, struct crdma_error **err);
+int oci_edit_change_devices(struct oci_edit *e);
+int oci_edit_check_rlimits(struct oci_edit *e, struct crdma_error **err);
+int oci_edit_change_rlimits(struct oci_edit *e);
 int oci_edit_check_rdma(struct oci_edit *e, struct crdma_error **err);
 int oci_edit_change_rdma(struct oci_edit *e);
 int oci_edit_check_caps(struct oci_edit *e, struct crdma_error **err);

@@ -11,6 +11,7 @@
 #include "config-edit.h"
 #include "config-tree.h"
 #include "error.h"
+#include "json-member.h"
 
 /* The entry's env and timeout: CRDMA_HOOK_ENV and CRDMA_HOOK_TIMEOUT, the one
  * definition (meson.build) the shipped hooks.d files use too.  Runtimes give a
@@ -33,7 +34,8 @@ static int has_entry(struct oci_edit *e, yajl_val hooks, const char *stage, bool
                 char where[64];
                 snprintf(where, sizeof(where), "hooks.%s", stages[s]);
                 yajl_val list;
-                int r = tree_member(e->origin, hooks, stages[s], yajl_t_array, where, &list, err);
+                int r = crdma_json_member(e->origin, hooks, stages[s], yajl_t_array, where, &list,
+                                          err);
                 for (size_t i = 0; r >= 0 && list && i < list->u.array.len; i++) {
                         yajl_val h = list->u.array.values[i], path, args;
                         snprintf(where, sizeof(where), "hooks.%s[%zu]", stages[s], i);
@@ -41,12 +43,14 @@ static int has_entry(struct oci_edit *e, yajl_val hooks, const char *stage, bool
                                 return crdma_refuse(err, EINVAL, "%s: \"%s\" is not a JSON object",
                                                     e->origin, where);
                         snprintf(where, sizeof(where), "hooks.%s[%zu].path", stages[s], i);
-                        r = tree_member(e->origin, h, "path", yajl_t_string, where, &path, err);
+                        r = crdma_json_member(e->origin, h, "path", yajl_t_string, where, &path,
+                                              err);
                         snprintf(where, sizeof(where), "hooks.%s[%zu].args", stages[s], i);
                         if (r >= 0)
-                                r = tree_member_strings(e->origin, h, "args", where, &args, err);
+                                r = crdma_json_member_strings(e->origin, h, "args", where,
+                                                              &args, err);
                         if (r >= 0 && path && is_crdma_hook(path->u.string, e->opts->hook_path ?: "") &&
-                            tree_strings_contain(args, stages[s]))
+                            crdma_json_strings_contain(args, stages[s]))
                                 *found = true;
                 }
                 if (r < 0)
@@ -69,7 +73,8 @@ int oci_edit_check_hooks(struct oci_edit *e, struct crdma_error **err)
                                     "and no hook path was given",
                                     e->origin, why);
         yajl_val hooks = NULL;
-        int r = tree_member(e->origin, e->root, "hooks", yajl_t_object, "hooks", &hooks, err);
+        int r = crdma_json_member(e->origin, e->root, "hooks", yajl_t_object, "hooks", &hooks,
+                                  err);
         bool found = false;
         if (r >= 0 && hooks)
                 r = has_entry(e, hooks, "createRuntime", &found, err);

@@ -15,6 +15,7 @@
 #include "config-tree.h"
 #include "context.h"
 #include "error.h"
+#include "json-member.h"
 
 static bool limited(const struct crdma_plan *plan)
 {
@@ -34,8 +35,8 @@ static int check_field(struct oci_edit *e, yajl_val entry, const char *dev, cons
         snprintf(where, sizeof(where), "linux.resources.rdma.%s.%s", dev, key);
         uint64_t have = 0;
         bool present = false;
-        int r = entry ? tree_member_uint(e->origin, entry, key, UINT32_MAX, false, where, &present,
-                                         &have, err)
+        int r = entry ? crdma_json_member_uint(e->origin, entry, key, UINT32_MAX, false, where,
+                                               &present, &have, err)
                       : 0;
         if (r < 0)
                 return r;
@@ -46,8 +47,8 @@ static int check_field(struct oci_edit *e, yajl_val entry, const char *dev, cons
 static int check_runc(struct oci_edit *e, yajl_val res, struct crdma_error **err)
 {
         yajl_val rdma = NULL;
-        int r = res ? tree_member(e->origin, res, "rdma", yajl_t_object, "linux.resources.rdma",
-                                  &rdma, err)
+        int r = res ? crdma_json_member(e->origin, res, "rdma", yajl_t_object,
+                                        "linux.resources.rdma", &rdma, err)
                     : 0;
         for (size_t i = 0; r >= 0 && i < e->plan->n_devices; i++) {
                 const struct crdma_plan_device *d = &e->plan->devices[i];
@@ -55,7 +56,8 @@ static int check_runc(struct oci_edit *e, yajl_val res, struct crdma_error **err
                 snprintf(where, sizeof(where), "linux.resources.rdma.%s", d->name);
                 yajl_val entry = NULL;
                 if (rdma)
-                        r = tree_member(e->origin, rdma, d->name, yajl_t_object, where, &entry, err);
+                        r = crdma_json_member(e->origin, rdma, d->name, yajl_t_object, where,
+                                              &entry, err);
                 if (r >= 0)
                         r = check_field(e, entry, d->name, "hcaHandles", d->hca_handles,
                                         &e->set_handles[i], err);
@@ -71,12 +73,12 @@ static int check_unified(struct oci_edit *e, yajl_val res, struct crdma_error **
 {
         const char *line = e->plan->devices[0].rdma_max_line;
         yajl_val unified = NULL, have = NULL;
-        int r = res ? tree_member(e->origin, res, "unified", yajl_t_object,
-                                  "linux.resources.unified", &unified, err)
+        int r = res ? crdma_json_member(e->origin, res, "unified", yajl_t_object,
+                                        "linux.resources.unified", &unified, err)
                     : 0;
         if (r >= 0 && unified)
-                r = tree_member(e->origin, unified, "rdma.max", yajl_t_string,
-                                "linux.resources.unified[\"rdma.max\"]", &have, err);
+                r = crdma_json_member(e->origin, unified, "rdma.max", yajl_t_string,
+                                      "linux.resources.unified[\"rdma.max\"]", &have, err);
         if (r < 0)
                 return r;
         if (have && strcmp(have->u.string, line) != 0)
@@ -109,8 +111,8 @@ int oci_edit_check_rdma(struct oci_edit *e, struct crdma_error **err)
         }
 
         yajl_val res = NULL;
-        int r = e->linux_ ? tree_member(e->origin, e->linux_, "resources", yajl_t_object,
-                                        "linux.resources", &res, err)
+        int r = e->linux_ ? crdma_json_member(e->origin, e->linux_, "resources", yajl_t_object,
+                                              "linux.resources", &res, err)
                           : 0;
         if (r < 0)
                 return r;

@@ -16,6 +16,7 @@
 #include "config-tree.h"
 #include "context.h"
 #include "error.h"
+#include "json-member.h"
 #include "state.h"
 #include "syscalls.h"
 
@@ -31,13 +32,14 @@ static int read_rule(struct oci_edit *e, yajl_val v, size_t i, struct rule *out,
         if (!YAJL_IS_OBJECT(v))
                 return crdma_refuse(err, EINVAL, "%s: \"%s\" is not a JSON object", e->origin, where);
         snprintf(where, sizeof(where), "linux.seccomp.syscalls[%zu].names", i);
-        int r = tree_member_strings(e->origin, v, "names", where, &out->names, err);
+        int r = crdma_json_member_strings(e->origin, v, "names", where, &out->names, err);
         snprintf(where, sizeof(where), "linux.seccomp.syscalls[%zu].action", i);
         if (r >= 0)
-                r = tree_member(e->origin, v, "action", yajl_t_string, where, &out->action, err);
+                r = crdma_json_member(e->origin, v, "action", yajl_t_string, where, &out->action,
+                                      err);
         snprintf(where, sizeof(where), "linux.seccomp.syscalls[%zu].args", i);
         if (r >= 0)
-                r = tree_member(e->origin, v, "args", yajl_t_array, where, &out->args, err);
+                r = crdma_json_member(e->origin, v, "args", yajl_t_array, where, &out->args, err);
         if (r >= 0 && !out->action)
                 return crdma_refuse(err, EINVAL, "%s: linux.seccomp.syscalls[%zu] has no \"action\"",
                                     e->origin, i);
@@ -88,12 +90,12 @@ static int known(struct oci_edit *e, yajl_val arches, const char *name, struct c
 int oci_edit_check_seccomp(struct oci_edit *e, struct crdma_error **err)
 {
         yajl_val sc = NULL, def = NULL, arches = NULL, rules = NULL;
-        int r = e->linux_ ? tree_member(e->origin, e->linux_, "seccomp", yajl_t_object,
-                                        "linux.seccomp", &sc, err)
+        int r = e->linux_ ? crdma_json_member(e->origin, e->linux_, "seccomp", yajl_t_object,
+                                              "linux.seccomp", &sc, err)
                           : 0;
         if (r >= 0 && sc)
-                r = tree_member(e->origin, sc, "defaultAction", yajl_t_string,
-                                "linux.seccomp.defaultAction", &def, err);
+                r = crdma_json_member(e->origin, sc, "defaultAction", yajl_t_string,
+                                      "linux.seccomp.defaultAction", &def, err);
         if (r < 0 || !sc)
                 return r;
         if (!def)
@@ -101,11 +103,11 @@ int oci_edit_check_seccomp(struct oci_edit *e, struct crdma_error **err)
                                     e->origin);
         if (oci_seccomp_action_allows(def->u.string))
                 return 0;
-        r = tree_member_strings(e->origin, sc, "architectures", "linux.seccomp.architectures",
-                                &arches, err);
+        r = crdma_json_member_strings(e->origin, sc, "architectures",
+                                      "linux.seccomp.architectures", &arches, err);
         if (r >= 0)
-                r = tree_member(e->origin, sc, "syscalls", yajl_t_array, "linux.seccomp.syscalls",
-                                &rules, err);
+                r = crdma_json_member(e->origin, sc, "syscalls", yajl_t_array,
+                                      "linux.seccomp.syscalls", &rules, err);
         if (r < 0)
                 return r;
 
@@ -126,7 +128,7 @@ int oci_edit_check_seccomp(struct oci_edit *e, struct crdma_error **err)
                         r = read_rule(e, rules->u.array.values[i], i, &rule, err);
                         if (r < 0)
                                 return r;
-                        if (!tree_strings_contain(rule.names, want->name))
+                        if (!crdma_json_strings_contain(rule.names, want->name))
                                 continue;
                         conditional |= rule.args != NULL;
                         if (is_allow(&rule) && (!rule.args || (want->arg0 >= 0 &&

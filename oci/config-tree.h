@@ -27,28 +27,10 @@ int tree_arr_append(yajl_val arr, yajl_val v);
 /* Replace obj[key] (which must be there) by `v` (taken). */
 int tree_obj_replace(yajl_val obj, const char *key, yajl_val v);
 
-/* Where obj[key]'s value is, NULL when absent (the first of duplicates). */
+/* Where obj[key]'s value is, NULL when absent. */
 yajl_val *tree_slot(yajl_val obj, const char *key);
 /* obj[key] as a `type` (object or array), made when absent or null.  Call
- * only after tree_member() has checked the key. */
+ * only after crdma_json_member() has checked the key. */
 yajl_val tree_ensure(yajl_val obj, const char *key, yajl_type type);
-
-/* obj[key] into *out, NULL when absent or null.  A key given twice (runc
- * takes the last, yajl-based readers the first) or a value of another type
- * is refused; `where` names it ("linux.devices[2].major") in a message that
- * starts with `origin`.  yajl_t_true stands for either boolean. */
-int tree_member(const char *origin, yajl_val obj, const char *key, yajl_type type,
-                const char *where, yajl_val *out, struct crdma_error **err);
-/* obj[key] as an exact integer 0..limit; absent: *present false.  `-1` is
- * accepted as absent when `minus_one_absent` (runc's wildcard). */
-int tree_member_uint(const char *origin, yajl_val obj, const char *key, uint64_t limit,
-                     bool minus_one_absent, const char *where, bool *present, uint64_t *out,
-                     struct crdma_error **err);
-/* An array of strings at obj[key]: absent is an empty one; anything but
- * strings in it is refused. */
-int tree_member_strings(const char *origin, yajl_val obj, const char *key, const char *where,
-                        yajl_val *out, struct crdma_error **err);
-/* Whether array `arr` of strings holds `s`. */
-bool tree_strings_contain(yajl_val arr, const char *s);
 
 #endif

@@ -11,13 +11,13 @@
 #include "config.h"
 #include "context.h"
 #include "error.h"
+#include "json-member.h"
 #include "plan.h"
 
 static void annotations_freep(struct oci_annotations *a)
 {
         oci_annotations_clear(a);
 }
-
 
 static int edit_parsed(struct crdma_context *ctx, const struct crdma_plan *plan,
                        struct oci_config *c, const char *config, size_t len,
@@ -60,14 +60,17 @@ int crdma_plan_edit_config(struct crdma_context *ctx, const struct crdma_plan *p
 }
 
 /* The request in a parsed config's io.crdma.* annotations: *req NULL when
- * nothing is asked. */
+ * nothing is asked.  One that asks is refused with a key given twice
+ * (document.h); one that asks nothing comes back as it was. */
 static int request_of(const struct oci_config *c, struct crdma_request **req,
                       struct crdma_error **err)
 {
         _cleanup_(annotations_freep) struct oci_annotations ann = { 0 };
-        const char *path[] = { "annotations", NULL };
-        int r = oci_annotations_from_tree(yajl_tree_get(oci_config_root(c), path, yajl_t_any), &ann,
-                                          err);
+        yajl_val root = oci_config_root(c);
+        int r = oci_annotations_ask_crdma(root) ? oci_config_refuse_duplicate(c, err) : 0;
+        if (r >= 0)
+                r = oci_annotations_from_tree(crdma_json_get(root, "annotations", yajl_t_any),
+                                              &ann, err);
         if (r < 0)
                 return r;
         return crdma_request_from_annotations(ann.kv, ann.n, req, err);

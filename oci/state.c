@@ -9,14 +9,20 @@
 #include "cleanup.h"
 #include "document.h"
 #include "error.h"
+#include "json-member.h"
+#include "json-read.h"
 #include "request.h"
 #include "state.h"
 #include "util.h"
 
-static const char *get_string(yajl_val obj, const char *const *path)
+#define STATE_ORIGIN "OCI state (standard input)"
+
+/* The runtime has validated both documents: here a member of another type
+ * than OCI's is taken as absent (crdma_json_get), not judged. */
+static const char *get_string(yajl_val obj, const char *key)
 {
-        yajl_val v = yajl_tree_get(obj, (const char **) path, yajl_t_string);
-        return v ? YAJL_GET_STRING(v) : NULL;
+        yajl_val v = crdma_json_get(obj, key, yajl_t_string);
+        return v ? v->u.string : NULL;
 }
 
 static int push_ptr(const char ***arr, size_t *n, const char *s)
@@ -32,14 +38,13 @@ static int push_ptr(const char ***arr, size_t *n, const char *s)
 static int load_state(const char *text, size_t len, bool need_pid, struct oci_container *c,
                       struct crdma_error **err)
 {
-        int r = oci_document_parse(text, len, "OCI state (standard input)", &c->state, err);
+        int r = crdma_json_read(text, len, &oci_document_bounds, STATE_ORIGIN, &c->state,
+                                &c->state_facts, err);
         if (r < 0)
                 return r;
-        const char *id_path[] = { "id", NULL }, *status_path[] = { "status", NULL },
-                   *bundle_path[] = { "bundle", NULL }, *pid_path[] = { "pid", NULL };
-        c->id = get_string(c->state, id_path);
-        c->status = get_string(c->state, status_path);
-        const char *bundle = get_string(c->state, bundle_path);
+        c->id = get_string(c->state, "id");
+        c->status = get_string(c->state, "status");
+        const char *bundle = get_string(c->state, "bundle");
         if (!c->id || !bundle || bundle[0] != '/')
                 return crdma_fail(err, EINVAL, "OCI state: \"id\" and an absolute \"bundle\" are "
                                   "required; is crdma-hook configured as an OCI hook?");
@@ -50,7 +55,7 @@ static int load_state(const char *text, size_t len, bool need_pid, struct oci_co
         /* poststop: runc and podman leave the pid out, crun sends 0: unused. */
         if (!need_pid)
                 return 0;
-        yajl_val pid = yajl_tree_get(c->state, pid_path, yajl_t_number);
+        yajl_val pid = crdma_json_get(c->state, "pid", yajl_t_number);
         if (pid && YAJL_IS_INTEGER(pid) && YAJL_GET_INTEGER(pid) > 0 &&
             YAJL_GET_INTEGER(pid) <= 4194304)
                 c->pid = (pid_t) YAJL_GET_INTEGER(pid);
@@ -99,16 +104,13 @@ static int load_config(struct oci_container *c, struct crdma_error **err)
                 return crdma_refuse(err, EFBIG, "%s: larger than 16 MiB; not an OCI document", path);
         if (r < 0)
                 return crdma_fail_errno(err, r, "%s: cannot read", path);
-        struct oci_document_shape shape;
-        oci_document_scan(text, len, &shape);
-        c->config_escaped_nul = shape.escaped_nul;
-        return oci_document_parse(text, len, path, &c->config, err);
+        return crdma_json_read(text, len, &oci_document_bounds, path, &c->config, &c->config_facts,
+                               err);
 }
 
 static int resolve_rootfs(struct oci_container *c, struct crdma_error **err)
 {
-        const char *root_path[] = { "root", "path", NULL };
-        const char *root = get_string(c->config, root_path);
+        const char *root = get_string(crdma_json_get(c->config, "root", yajl_t_object), "path");
         if (!root || !root[0])
                 return crdma_fail(err, EINVAL, "%s/config.json: no \"root\".\"path\"", c->bundle);
         int r = root[0] == '/' ? asprintf(&c->rootfs, "%s", root)
@@ -122,10 +124,9 @@ static int resolve_rootfs(struct oci_container *c, struct crdma_error **err)
 
 static int read_namespaces(struct oci_container *c, struct crdma_error **err)
 {
-        const char *cg_path[] = { "linux", "cgroupsPath", NULL };
-        c->cgroups_path = get_string(c->config, cg_path);
-        const char *ns_path[] = { "linux", "namespaces", NULL };
-        yajl_val nss = yajl_tree_get(c->config, ns_path, yajl_t_array);
+        yajl_val lnx = crdma_json_get(c->config, "linux", yajl_t_object);
+        c->cgroups_path = get_string(lnx, "cgroupsPath");
+        yajl_val nss = crdma_json_get(lnx, "namespaces", yajl_t_array);
         if (!nss)
                 return 0;
         c->namespaces = calloc(YAJL_GET_ARRAY(nss)->len + 1, sizeof(*c->namespaces));
@@ -133,13 +134,12 @@ static int read_namespaces(struct oci_container *c, struct crdma_error **err)
                 return crdma_fail_oom(err);
         for (size_t i = 0; i < YAJL_GET_ARRAY(nss)->len; i++) {
                 yajl_val ns = YAJL_GET_ARRAY(nss)->values[i];
-                const char *type_path[] = { "type", NULL }, *p_path[] = { "path", NULL };
-                const char *type = get_string(ns, type_path);
+                const char *type = get_string(ns, "type");
                 /* The runtime has validated the config: what it accepted
                  * is not ours to judge here. */
                 if (!type)
                         continue;
-                const char *path = get_string(ns, p_path);
+                const char *path = get_string(ns, "path");
                 c->namespaces[c->n_namespaces++] =
                         (struct oci_namespace){ type, path && path[0] ? path : NULL };
                 if (strcmp(type, "network") == 0) {
@@ -152,8 +152,9 @@ static int read_namespaces(struct oci_container *c, struct crdma_error **err)
 
 static int read_capabilities(struct oci_container *c)
 {
-        const char *eff_path[] = { "process", "capabilities", "effective", NULL };
-        yajl_val eff = yajl_tree_get(c->config, eff_path, yajl_t_array);
+        yajl_val process = crdma_json_get(c->config, "process", yajl_t_object);
+        yajl_val caps = crdma_json_get(process, "capabilities", yajl_t_object);
+        yajl_val eff = crdma_json_get(caps, "effective", yajl_t_array);
         if (!eff)
                 return 0;
         c->caps_known = true;
@@ -174,17 +175,15 @@ static bool get_u64(yajl_val v, uint64_t *out)
 
 static int read_rlimits(struct oci_container *c, struct crdma_error **err)
 {
-        const char *rl_path[] = { "process", "rlimits", NULL };
-        yajl_val rls = yajl_tree_get(c->config, rl_path, yajl_t_array);
+        yajl_val process = crdma_json_get(c->config, "process", yajl_t_object);
+        yajl_val rls = crdma_json_get(process, "rlimits", yajl_t_array);
         for (size_t i = 0; rls && i < YAJL_GET_ARRAY(rls)->len; i++) {
                 yajl_val rl = YAJL_GET_ARRAY(rls)->values[i];
-                const char *type_path[] = { "type", NULL }, *soft_path[] = { "soft", NULL },
-                           *hard_path[] = { "hard", NULL };
-                const char *type = get_string(rl, type_path);
+                const char *type = get_string(rl, "type");
                 if (!type || strcmp(type, "RLIMIT_MEMLOCK") != 0)
                         continue;
-                if (!get_u64(yajl_tree_get(rl, soft_path, yajl_t_number), &c->memlock_soft) ||
-                    !get_u64(yajl_tree_get(rl, hard_path, yajl_t_number), &c->memlock_hard))
+                if (!get_u64(crdma_json_get(rl, "soft", yajl_t_number), &c->memlock_soft) ||
+                    !get_u64(crdma_json_get(rl, "hard", yajl_t_number), &c->memlock_hard))
                         return crdma_fail(err, EINVAL, "%s/config.json: process.rlimits "
                                           "RLIMIT_MEMLOCK: soft and hard must be integers", c->bundle);
                 c->memlock_set = true;
@@ -201,22 +200,18 @@ bool oci_seccomp_action_allows(const char *action)
  * is SCMP_ACT_ALLOW (or LOG) and that carry no argument filter. */
 static int read_seccomp(struct oci_container *c)
 {
-        const char *sc_path[] = { "linux", "seccomp", NULL };
-        yajl_val sc = yajl_tree_get(c->config, sc_path, yajl_t_object);
+        yajl_val lnx = crdma_json_get(c->config, "linux", yajl_t_object);
+        yajl_val sc = crdma_json_get(lnx, "seccomp", yajl_t_object);
         if (!sc)
                 return 0;
-        const char *def_path[] = { "defaultAction", NULL };
-        const char *def = get_string(sc, def_path);
+        const char *def = get_string(sc, "defaultAction");
         c->seccomp_denies_by_default = def && !oci_seccomp_action_allows(def);
-        const char *sys_path[] = { "syscalls", NULL };
-        yajl_val rules = yajl_tree_get(sc, sys_path, yajl_t_array);
+        yajl_val rules = crdma_json_get(sc, "syscalls", yajl_t_array);
         for (size_t i = 0; rules && i < YAJL_GET_ARRAY(rules)->len; i++) {
                 yajl_val rule = YAJL_GET_ARRAY(rules)->values[i];
-                const char *action_path[] = { "action", NULL }, *args_path[] = { "args", NULL },
-                           *names_path[] = { "names", NULL };
-                const char *action = get_string(rule, action_path);
-                yajl_val args = yajl_tree_get(rule, args_path, yajl_t_array);
-                yajl_val names = yajl_tree_get(rule, names_path, yajl_t_array);
+                const char *action = get_string(rule, "action");
+                yajl_val args = crdma_json_get(rule, "args", yajl_t_array);
+                yajl_val names = crdma_json_get(rule, "names", yajl_t_array);
                 if (!action || !names || (args && YAJL_GET_ARRAY(args)->len > 0) ||
                     !oci_seccomp_action_allows(action))
                         continue;
@@ -236,9 +231,9 @@ static int read_seccomp(struct oci_container *c)
 static int crdma_annotations_of(yajl_val doc, const char *origin, struct oci_annotations *out,
                                 struct crdma_error **err)
 {
-        const char *ann_path[] = { "annotations", NULL };
         struct oci_annotations all = { 0 };
-        int r = oci_annotations_from_tree(yajl_tree_get(doc, ann_path, yajl_t_any), &all, err);
+        yajl_val ann = crdma_json_get(doc, "annotations", yajl_t_any);
+        int r = oci_annotations_from_tree(ann, &all, err);
         if (r < 0)
                 return r;
         size_t n = 0, plen = strlen(CRDMA_ANNOTATION_PREFIX);
@@ -279,23 +274,33 @@ static int merge_annotations(struct oci_container *c, struct crdma_error **err)
         return r;
 }
 
-/* yajl_tree cuts a string at an escaped NUL: "io.crdma.devices\u0000x" would
+/* What the reader let through matters only to a container that asks crdma
+ * something; one that asks nothing is not crdma's to judge.
+ * yajl_tree cuts a string at an escaped NUL: "io.crdma.devices\u0000x" would
  * read as io.crdma.devices, a key an admission check upstream saw as another
- * one.  A container that asks crdma anything is refused when either document
- * holds one; one that asks nothing is not crdma's to judge. */
-static int check_escaped_nul(const struct oci_container *c, const char *state_text, size_t len,
-                             struct crdma_error **err)
+ * one.  Of a key given twice runc reads the last and crun the first: crdma
+ * would act on what one runtime does not use.  Every copy of "annotations"
+ * counts for whether the container asks. */
+static int check_doubts(const struct oci_container *c, struct crdma_error **err)
 {
-        if (c->annotations.n == 0)
-                return 0;
-        struct oci_document_shape shape;
-        oci_document_scan(state_text, len, &shape);
-        if (shape.escaped_nul || c->config_escaped_nul)
+        const struct crdma_json_facts *sf = &c->state_facts, *cf = &c->config_facts;
+        if (c->annotations.n > 0 && (sf->escaped_nul || cf->escaped_nul))
                 return crdma_refuse(err, EINVAL, "OCI %s of %s: a string holds \"\\u0000\", which "
                                     "would cut an annotation short; crdma refuses to read its "
-                                    "io.crdma.* annotations", shape.escaped_nul ? "state" :
+                                    "io.crdma.* annotations", sf->escaped_nul ? "state" :
                                     "config.json", c->id);
-        return 0;
+        if ((sf->duplicates == 0 && cf->duplicates == 0) ||
+            !(c->annotations.n > 0 || oci_annotations_ask_crdma(c->state) ||
+              oci_annotations_ask_crdma(c->config)))
+                return 0;
+        if (sf->duplicates)
+                return crdma_json_refuse_duplicate(STATE_ORIGIN, sf, err);
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s/config.json", c->bundle) < 0) {
+                path = NULL;
+                return crdma_fail_oom(err);
+        }
+        return crdma_json_refuse_duplicate(path, cf, err);
 }
 
 int oci_container_load(const char *state_text, size_t len, bool need_pid,
@@ -308,7 +313,7 @@ int oci_container_load(const char *state_text, size_t len, bool need_pid,
         if (r >= 0)
                 r = merge_annotations(&c, err);
         if (r >= 0)
-                r = check_escaped_nul(&c, state_text, len, err);
+                r = check_doubts(&c, err);
         if (r < 0) {
                 oci_container_clear(&c);
                 return r;

@@ -10,6 +10,7 @@
 
 #include "annotations.h"
 #include "crdma.h"
+#include "json-read.h"
 
 struct oci_container {
         yajl_val state;  /* owned trees; the strings below point into them */
@@ -29,7 +30,9 @@ struct oci_container {
         size_t n_namespaces;
         const char *cgroups_path; /* linux.cgroupsPath, if any */
         struct oci_annotations annotations; /* io.crdma.* only: state's, then config's */
-        bool config_escaped_nul; /* config.json has a "\u0000" in a string */
+        /* What the reader let through, judged once the annotations are
+         * known: a "\u0000", a key given twice. */
+        struct crdma_json_facts state_facts, config_facts;
         /* process.capabilities.effective; caps_known false when config has none */
         bool caps_known;
         const char **caps;
@@ -45,7 +48,9 @@ struct oci_container {
 
 /* Parse the state from `state_text`, read <bundle>/config.json and merge the
  * annotations: enough to tell whether the container asks crdma anything.
- * With `need_pid` a state without a positive pid is an error. */
+ * With `need_pid` a state without a positive pid is an error.  A container
+ * that asks is refused when either document has a "\u0000" or a key given
+ * twice; one that asks nothing is not crdma's to judge. */
 int oci_container_load(const char *state_text, size_t len, bool need_pid,
                        struct oci_container *out, struct crdma_error **err);
 /* The rest, read only for a container that asks: rootfs, namespaces,

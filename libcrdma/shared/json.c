@@ -84,32 +84,3 @@ int crdma_json_finish(yajl_gen g, char **out, struct crdma_error **err)
         *out = copy;
         return 0;
 }
-
-bool crdma_json_too_deep(const char *text, size_t len, unsigned max)
-{
-        unsigned depth = 0;
-        bool in_string = false;
-        for (size_t i = 0; i < len; i++) {
-                char c = text[i];
-                if (in_string) {
-                        if (c == '\\')
-                                i++; /* the escaped character, '"' included */
-                        else if (c == '"')
-                                in_string = false;
-                } else if (c == '/' && i + 1 < len && (text[i + 1] == '*' || text[i + 1] == '/')) {
-                        /* yajl_tree_parse takes comments: a quote in one must
-                         * not hide the brackets after it. */
-                        const char *end = text[i + 1] == '*' ? "*/" : "\n";
-                        const char *found = memmem(text + i + 2, len - i - 2, end, strlen(end));
-                        i = found ? (size_t) (found - text) + strlen(end) - 1 : len;
-                } else if (c == '"') {
-                        in_string = true;
-                } else if (c == '[' || c == '{') {
-                        if (++depth > max)
-                                return true;
-                } else if ((c == ']' || c == '}') && depth > 0) {
-                        depth--;
-                }
-        }
-        return false;
-}

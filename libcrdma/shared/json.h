@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Small helpers over yajl_gen for the JSON crdma prints. */
+/* Small helpers over yajl_gen for the JSON crdma prints (json-read.h reads). */
 #ifndef CRDMA_JSON_H
 #define CRDMA_JSON_H
 
@@ -20,12 +20,6 @@ void crdma_json_kv_int(yajl_gen g, const char *key, long long value);
 void crdma_json_kv_bool(yajl_gen g, const char *key, bool value);
 /* A limit: a number, or the string `unlimited` for CRDMA_UNLIMITED. */
 void crdma_json_kv_limit(yajl_gen g, const char *key, uint64_t value, const char *unlimited);
-
-/* Whether JSON text nests arrays and objects deeper than `max` levels,
- * judged before parsing: yajl_tree_parse and yajl_tree_free have no bound
- * and the latter recurses, so a few hundred thousand '[' crash it.  Counts
- * brackets outside strings and comments. */
-bool crdma_json_too_deep(const char *text, size_t len, unsigned max);
 
 /* Copy the generated text out (caller frees). */
 int crdma_json_finish(yajl_gen g, char **out, struct crdma_error **err);

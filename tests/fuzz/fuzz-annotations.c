@@ -7,14 +7,16 @@
 #include "document.h"
 #include "error.h"
 #include "fuzz-common.h"
+#include "json-read.h"
 #include "request.h"
 #include "util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
         struct crdma_error *err = NULL;
-        _cleanup_document_ yajl_val root = NULL;
-        int r = oci_document_parse((const char *) data, size, "annotations", &root, &err);
+        _cleanup_json_tree_ yajl_val root = NULL;
+        int r = crdma_json_read((const char *) data, size, &oci_document_bounds, "annotations",
+                                &root, NULL, &err);
         if (r < 0) {
                 fuzz_check_error(r, &err);
                 return 0;

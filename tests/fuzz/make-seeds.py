@@ -121,6 +121,14 @@ def state():
     seccomp['process']['capabilities'] = {'effective': ['CAP_NET_RAW', 'CAP_IPC_LOCK']}
     seccomp['linux']['namespaces'] = [{'type': 'network', 'path': '/run/netns/x'}]
     write('state', 'seccomp-rlimits.json', state_doc('created', 9) + SEP + json.dumps(seccomp))
+    # A key given twice: refused for a container that asks, in either copy.
+    write('state', 'duplicate-root.json',
+          state_doc('created', 5, ANNOTATIONS['rxe0']) + SEP +
+          '{"root":{"path":"rootfs"},"root":{"path":"/other"},"annotations":{},'
+          '"annotations":{"io.crdma.devices":"rxe0"}}')
+    write('state', 'duplicate-pid.json',
+          '{"id":"d","pid":5,"pid":6,"bundle":"@BUNDLE@","annotations":{"a":"1","a":"2"}}' + SEP +
+          '{"root":{"path":"rootfs"}}')
 
 
 def config():
@@ -141,6 +149,11 @@ def config():
           '"resources":{"devices":[{"allow":false,"access":"rwm"},'
           '{"allow":true,"type":"c","major":231,"access":"r"}]}}}' + SEP + sets[0])
     write('config', 'empty-object.json', '{}' + SEP + sets[1] + options[3])
+    # A key given twice: kept and written back unless crdma acts on the config.
+    write('config', 'duplicate.json',
+          '{"process":{"env":[]},"linux":{"devices":[]},"linux":{"resources":{}},'
+          '"annotations":{"org.example":"1"},"annotations":{"io.crdma.devices":"rxe0"}}'
+          + SEP + sets[0] + options[1])
     write('config', 'exclusive-crun.json', read('oci', 'crun-spec.json') + SEP + sets[2] + options[2])
     # Annotated configs: what crdma_config_edit (edit, precreate) acts on.
     write('config', 'annotated-runc.json',

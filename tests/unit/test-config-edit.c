@@ -207,6 +207,39 @@ static void test_annotated(void **state)
         crdma_context_free(ctx);
 }
 
+/* The whole edit path (crdma-hook edit, precreate) with a key given twice:
+ * a config that asks crdma anything, in any copy of its annotations, is
+ * refused naming the key (runc would read the last copy, crdma the first);
+ * one that asks nothing comes back byte for byte (test_unannotated_identical). */
+static void test_duplicate_keys(void **state)
+{
+        struct fixture *f = *state;
+        struct crdma_context *ctx = context(f->cg_v2, f->policy);
+#define WHY "JSON readers differ on which one counts (runc takes the last, yajl the first); keep one"
+        edit_refused(ctx, "{\"root\":{\"path\":\"rootfs\"},\"process\":{},\"root\":{\"path\":\"/x\"},"
+                     "\"annotations\":{\"io.crdma.devices\":\"rxe0\"}}", CRDMA_RUNTIME_RUNC, EINVAL,
+                     "config.json: key \"root\" appears twice; " WHY);
+        edit_refused(ctx, "{\"process\":{},\"annotations\":{\"io.crdma.devices\":\"rxe0\","
+                     "\"io.crdma.devices\":\"all\"}}", CRDMA_RUNTIME_AUTO, EINVAL,
+                     "config.json: key \"annotations.io.crdma.devices\" appears twice; " WHY);
+        /* The first copy asks nothing, the second does. */
+        const char *second = "{\"process\":{},\"annotations\":{\"org.example\":\"x\"},"
+                             "\"annotations\":{\"io.crdma.devices\":\"rxe0\"}}";
+        edit_refused(ctx, second, CRDMA_RUNTIME_CRUN, EINVAL,
+                     "config.json: key \"annotations\" appears twice; " WHY);
+        /* Planning it (crdma-hook plan) is refused the same way. */
+        struct crdma_plan *plan = (void *) 0x1;
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_config_plan(ctx, second, strlen(second), &plan, &err), -EINVAL);
+        assert_ptr_equal(plan, (void *) 0x1);
+        assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_REFUSED);
+        assert_string_equal(crdma_error_message(err),
+                            "config.json: key \"annotations\" appears twice; " WHY);
+        crdma_error_free(err);
+#undef WHY
+        crdma_context_free(ctx);
+}
+
 /* The last warning logged, into `userdata` (256 bytes). */
 static void keep_warning(enum crdma_log_level level, const char *message, void *userdata)
 {
@@ -592,6 +625,7 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_unannotated_identical),
                 cmocka_unit_test(test_annotated),
+                cmocka_unit_test(test_duplicate_keys),
                 cmocka_unit_test(test_cgroup_layouts),
                 cmocka_unit_test(test_indent_kept),
                 cmocka_unit_test(test_seccomp_filter),

@@ -23,6 +23,7 @@
 #include "document.h"
 #include "cleanup.h"
 #include "error.h"
+#include "json-read.h"
 #include "state.h"
 #include "util.h"
 
@@ -389,6 +390,37 @@ static void test_many_tiny_values(void **state)
         free(extra.p);
 }
 
+static void test_many_duplicates(void **state)
+{
+        (void) state;
+        /* One key given as often as the annotations above have keys, in
+         * the state and deep in the config: found by sorting, not by
+         * comparing every pair, and named with its count. */
+        struct buf ann = { 0 }, cfg = { 0 }, s = { 0 };
+        adds(&ann, "{\"io.crdma.devices\":\"rxe0\"");
+        repeat(&ann, ",\"org.example.k\":\"v\"", MANY_ANNOTATIONS);
+        adds(&ann, "}");
+        state_with(&s, ann.p, NULL);
+        char needle[96];
+        snprintf(needle, sizeof(needle), "OCI state (standard input): key "
+                 "\"annotations.org.example.k\" appears %d times", MANY_ANNOTATIONS);
+        expect_refused(&s, EINVAL, needle);
+        adds(&cfg, "{\"root\":{\"path\":\"rootfs\"},\"process\":{\"env\":[{\"x\":");
+        adds(&cfg, ann.p);
+        adds(&cfg, "}]}}");
+        write_file("config.json", cfg.p, cfg.n);
+        state_with(&s, "{\"io.crdma.devices\":\"rxe0\"}", NULL);
+        snprintf(needle, sizeof(needle), "/config.json: key \"process.env[0].x.org.example.k\" "
+                 "appears %d times", MANY_ANNOTATIONS);
+        expect_refused(&s, EINVAL, needle);
+        /* A container that asks nothing is not crdma's to judge. */
+        state_with(&s, "{\"org.example\":\"x\"}", NULL);
+        expect_accepted(&s, false);
+        write_file("config.json", plain_config, strlen(plain_config));
+        free(ann.p);
+        free(cfg.p);
+}
+
 static void test_bundle_symlink(void **state)
 {
         (void) state;
@@ -423,18 +455,32 @@ static void test_bundle_symlink(void **state)
         write_file("config.json", plain_config, strlen(plain_config));
 }
 
+/* What the one reader (json-read.h) finds as it bounds an OCI document:
+ * brackets in strings and comments do not count, an escaped backslash
+ * before "u0000" is no NUL. */
+static void read_facts(const char *t, struct crdma_json_facts *facts)
+{
+        _cleanup_json_tree_ yajl_val root = NULL;
+        struct crdma_error *err = NULL;
+        if (crdma_json_read(t, strlen(t), &oci_document_bounds, "t", &root, facts, &err) < 0)
+                fail_msg("%s", crdma_error_message(err));
+}
+
 static void test_scan_shape(void **state)
 {
         (void) state;
-        struct oci_document_shape sh;
+        struct crdma_json_facts sh;
         const char *t = "{\"a\":[1,2,{\"b\":\"]]]\\\"[[[\"}],/*[[[*/\"c\"://\"\n\"\\u0000\"}";
-        oci_document_scan(t, strlen(t), &sh);
-        assert_int_equal(sh.max_depth, 3);
+        read_facts(t, &sh);
+        assert_int_equal(sh.depth, 3);
         assert_true(sh.escaped_nul);
+        /* Keys and values: {, a, [, 1, 2, {, b, "]]]\"[[[", c, "\u0000". */
+        assert_int_equal(sh.values, 10);
+        assert_int_equal(sh.duplicates, 0);
         t = "{\"a\":\"\\\\u0000\"}";
-        oci_document_scan(t, strlen(t), &sh);
+        read_facts(t, &sh);
         assert_false(sh.escaped_nul);
-        assert_int_equal(sh.max_depth, 1);
+        assert_int_equal(sh.depth, 1);
 }
 
 static int setup(void **state)
@@ -474,6 +520,7 @@ int main(int argc, char **argv)
                 cmocka_unit_test(test_not_utf8),
                 cmocka_unit_test(test_deep_nesting),
                 cmocka_unit_test(test_many_tiny_values),
+                cmocka_unit_test(test_many_duplicates),
                 cmocka_unit_test(test_bundle_symlink),
                 cmocka_unit_test(test_scan_shape),
         };

@@ -186,18 +186,19 @@ static void test_numbers_and_strings(void **state)
         assert_string_equal(out, "{\n\t\"x\": [\n\t\t1,\n\t\t{\n\t\t},\n\t\t[\n\t\t]\n\t],\n\t\"y\": \"\"\n}\n");
         free(out);
         /* The deepest nesting yajl_gen can write, and one level more. */
-        char *deep = nested(OCI_CONFIG_MAX_DEPTH);
+        char *deep = nested(OCI_DOCUMENT_MAX_DEPTH);
         out = roundtrip(deep, strlen(deep), false);
         assert_string_equal(out, deep);
         free(out);
         out = roundtrip(deep, strlen(deep), true);
         free(out);
         free(deep);
-        deep = nested(OCI_CONFIG_MAX_DEPTH + 1);
+        deep = nested(OCI_DOCUMENT_MAX_DEPTH + 1);
         struct oci_config *c = NULL;
         struct crdma_error *err = NULL;
         assert_int_equal(oci_config_parse(deep, strlen(deep), "config.json", &c, &err), -EINVAL);
-        assert_string_equal(crdma_error_message(err), "config.json: nested deeper than 127 levels");
+        assert_string_equal(crdma_error_message(err),
+                            "config.json: nested deeper than 127 levels; not an OCI document");
         crdma_error_free(err);
         free(deep);
 }
@@ -491,7 +492,8 @@ static void test_apply_refusals(void **state)
                 { "{\"process\":{},\"linux\":[]}", "config.json: \"linux\" is not a JSON object" },
                 { "{\"process\":{},\"linux\":\"x\"}", "config.json: \"linux\" is not a JSON object" },
                 { "{\"process\":{},\"linux\":{},\"linux\":{}}",
-                  "config.json: \"linux\" is given 2 times; which one counts depends on the runtime" },
+                  "config.json: key \"linux\" appears twice; JSON readers differ on which one "
+                  "counts (runc takes the last, yajl the first); keep one" },
                 { "{\"process\":{},\"linux\":{\"devices\":{}}}",
                   "config.json: \"linux.devices\" is not a JSON array" },
                 { "{\"process\":{},\"linux\":{\"devices\":[1]}}",
@@ -804,8 +806,9 @@ static void test_capabilities(void **state)
                 { "{\"process\":{\"capabilities\":{\"bounding\":[],\"permitted\":[\"CAP_CHOWN\",12]}}}",
                   "config.json: \"process.capabilities.permitted[1]\" is not a string" },
                 { "{\"process\":{\"capabilities\":{\"effective\":[\"CAP_NET_RAW\"],\"effective\":[]}}}",
-                  "config.json: \"process.capabilities.effective\" is given 2 times; which one "
-                  "counts depends on the runtime" },
+                  "config.json: key \"process.capabilities.effective\" appears twice; JSON "
+                  "readers differ on which one counts (runc takes the last, yajl the first); "
+                  "keep one" },
         };
         for (size_t i = 0; i < ELEMENTSOF(wrong); i++)
                 apply_refused_with(plan, &runc_v2, wrong[i].json, EINVAL, wrong[i].message);
@@ -1114,6 +1117,55 @@ static void test_hooks(void **state)
         crdma_plan_free(plan);
 }
 
+/* A key given twice, anywhere: the faithful document keeps it, and writes
+ * it back, for a config that asks nothing; applying a plan or setting an
+ * annotation refuses it, naming the key, and changes nothing. */
+static void test_duplicate_keys(void **state)
+{
+        struct fixture *f = *state;
+        const char *ann[] = { "io.crdma.devices=rxe0", NULL };
+        struct crdma_plan *plan = make_plan(f, NO_LIMITS, ann);
+        const char *twice = "{\"root\":{\"path\":\"rootfs\"},\"process\":{},"
+                            "\"root\":{\"path\":\"/elsewhere\"}}";
+        char *out = roundtrip(twice, strlen(twice), false);
+        assert_string_equal(out, twice);
+        free(out);
+
+#define WHY "JSON readers differ on which one counts (runc takes the last, yajl the first); keep one"
+        struct {
+                const char *json, *message;
+        } wrong[] = {
+                { twice, "config.json: key \"root\" appears twice; " WHY },
+                /* Where the editor never reads, deep down. */
+                { "{\"process\":{},\"mounts\":[{},{\"options\":[\"ro\"],\"type\":\"bind\","
+                  "\"type\":\"tmpfs\",\"type\":\"proc\"}]}",
+                  "config.json: key \"mounts[1].type\" appears 3 times; " WHY },
+                /* The outermost first. */
+                { "{\"process\":{\"env\":[],\"env\":[]},\"process\":{}}",
+                  "config.json: key \"process\" appears twice; " WHY },
+                { "{\"process\":{},\"linux\":{\"devices\":[{\"path\":\"/dev/infiniband/uverbs0\","
+                  "\"type\":\"c\",\"major\":231,\"minor\":192,\"minor\":193}]}}",
+                  "config.json: key \"linux.devices[0].minor\" appears twice; " WHY },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(wrong); i++)
+                apply_refused(plan, wrong[i].json, EINVAL, wrong[i].message);
+        crdma_plan_free(plan);
+
+        /* Setting an annotation in it: refused, the config as it was. */
+        struct oci_config *c = parse_ok(twice, strlen(twice));
+        struct crdma_error *err = NULL;
+        const struct crdma_kv kv = { "io.crdma.devices", "rxe0" };
+        assert_int_equal(oci_config_set_annotations(c, &kv, 1, &err), -EINVAL);
+        assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_REFUSED);
+        assert_string_equal(crdma_error_message(err), "config.json: key \"root\" appears twice; " WHY);
+        crdma_error_free(err);
+        out = write_ok(c, false);
+        assert_string_equal(out, twice);
+        free(out);
+        oci_config_free(c);
+#undef WHY
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -1131,6 +1183,7 @@ int main(void)
                 cmocka_unit_test(test_capabilities),
                 cmocka_unit_test(test_seccomp),
                 cmocka_unit_test(test_hooks),
+                cmocka_unit_test(test_duplicate_keys),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

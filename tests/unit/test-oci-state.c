@@ -165,6 +165,77 @@ static void test_errors(void **state)
                      "annotation io.crdma.devices: value is not a string");
 }
 
+/* A key given twice: runc reads the last, crun and yajl_tree_get the
+ * first, so the hook would reason about what one runtime does not use.  A
+ * container that asks crdma anything is refused, naming the document and
+ * the key; one that asks nothing is not crdma's to judge. */
+static void expect_duplicate(const char *state_fmt, const char *doc, const char *key,
+                             const char *times)
+{
+        struct oci_container c;
+        struct crdma_error *err = NULL;
+        char want[512];
+        snprintf(want, sizeof(want), "%s: key \"%s\" appears %s; JSON readers differ on which "
+                 "one counts (runc takes the last, yajl the first); keep one", doc, key, times);
+        assert_int_equal(load(state_fmt, true, &c, &err), -EINVAL);
+        assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_REFUSED);
+        if (strcmp(crdma_error_message(err), want) != 0)
+                fail_msg("got      \"%s\"\nexpected \"%s\"", crdma_error_message(err), want);
+        crdma_error_free(err);
+}
+
+static void test_duplicate_keys(void **state)
+{
+        (void) state;
+        const char *asks = "{\"id\":\"d\",\"pid\":7,\"bundle\":\"%s\","
+                           "\"annotations\":{\"io.crdma.devices\":\"rxe0\"}}";
+        char config[128];
+        snprintf(config, sizeof(config), "%s/config.json", bundle);
+
+        /* In config.json: two roots, the hook would use the first. */
+        write_config("{\"root\":{\"path\":\"rootfs\"},\"root\":{\"path\":\"/elsewhere\"}}");
+        expect_duplicate(asks, config, "root", "twice");
+        /* Anywhere in it, named by its path, however often. */
+        write_config("{\"root\":{\"path\":\"rootfs\"},\"linux\":{\"namespaces\":[{\"type\":\"pid\"},"
+                     "{\"type\":\"network\",\"path\":\"/a\",\"path\":\"/b\",\"path\":\"/c\"}]}}");
+        expect_duplicate(asks, config, "linux.namespaces[1].path", "3 times");
+        /* The request in the config's annotations. */
+        write_config("{\"root\":{\"path\":\"rootfs\"},\"annotations\":{\"io.crdma.memlock\":\"1G\","
+                     "\"io.crdma.memlock\":\"unlimited\"}}");
+        expect_duplicate("{\"id\":\"d\",\"pid\":7,\"bundle\":\"%s\"}", config,
+                         "annotations.io.crdma.memlock", "twice");
+        /* Every copy of "annotations" counts for whether it asks: here
+         * crdma would read the first, which asks nothing, and runc the
+         * second. */
+        write_config("{\"root\":{\"path\":\"rootfs\"},\"annotations\":{},"
+                     "\"annotations\":{\"io.crdma.devices\":\"all\"}}");
+        expect_duplicate("{\"id\":\"d\",\"pid\":7,\"bundle\":\"%s\"}", config, "annotations",
+                         "twice");
+
+        /* In the state, before the config's. */
+        write_config("{\"root\":{\"path\":\"rootfs\"},\"root\":{}}");
+        expect_duplicate("{\"id\":\"d\",\"pid\":7,\"pid\":8,\"bundle\":\"%s\","
+                         "\"annotations\":{\"io.crdma.devices\":\"rxe0\"}}",
+                         "OCI state (standard input)", "pid", "twice");
+        expect_duplicate("{\"id\":\"d\",\"pid\":7,\"bundle\":\"%s\",\"annotations\":"
+                         "{\"io.crdma.devices\":\"rxe0\",\"io.crdma.devices\":\"all\"}}",
+                         "OCI state (standard input)", "annotations.io.crdma.devices", "twice");
+
+        /* Asking nothing, in either copy of anything: not refused, nothing read. */
+        write_config("{\"root\":{\"path\":\"rootfs\"},\"root\":{},\"annotations\":{\"a\":\"1\"},"
+                     "\"annotations\":{\"a\":\"2\"}}");
+        char text[256];
+        snprintf(text, sizeof(text), "{\"id\":\"d\",\"id\":\"e\",\"pid\":7,\"bundle\":\"%s\"}",
+                 bundle);
+        struct oci_container c;
+        assert_int_equal(oci_container_load(text, strlen(text), true, &c, NULL), 0);
+        assert_int_equal(c.annotations.n, 0);
+        assert_int_equal(c.state_facts.duplicates, 2);
+        assert_string_equal(c.state_facts.duplicate, "id");
+        assert_string_equal(c.config_facts.duplicate, "root");
+        oci_container_clear(&c);
+}
+
 static int setup(void **state)
 {
         (void) state;
@@ -186,6 +257,7 @@ int main(void)
                 cmocka_unit_test(test_runc_like),
                 cmocka_unit_test(test_podman_runc_like),
                 cmocka_unit_test(test_errors),
+                cmocka_unit_test(test_duplicate_keys),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }

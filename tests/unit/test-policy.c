@@ -151,16 +151,43 @@ static void test_structure_errors(void **state)
         bad("{\"version\":0}", "\"version\": must be 1");
         bad("{\"version\":1.0}", "\"version\": must be 1");
         bad("{\"version\":\"1\"}", "\"version\": must be 1");
-        bad("{\"version\":1,\"version\":1}", "\"version\": given twice");
+        bad("{\"version\":1,\"version\":1}", "key \"version\" appears twice");
         bad("{\"version\":1,\"device\":[]}", "\"device\": unknown key");
         bad("{\"version\":1,\"Devices\":[]}", "\"Devices\": unknown key");
         bad("{\"version\":1,\"defaults\":{\"hcahandles\":1}}", "\"defaults.hcahandles\": unknown key");
         bad("{\"version\":1,\"defaults\":{\"enforce\":\"strict\"}}", "\"defaults.enforce\": unknown key");
         bad("{\"version\":1,\"allow\":{\"rdmaCm\":true}}", "\"allow.rdmaCm\": unknown key");
-        bad("{\"version\":1,\"limits\":{\"hcaHandles\":1,\"hcaHandles\":2}}", "\"limits.hcaHandles\": given twice");
+        bad("{\"version\":1,\"limits\":{\"hcaHandles\":1,\"hcaHandles\":2}}", "key \"limits.hcaHandles\" appears twice");
         bad("{\"version\":1,\"defaults\":[]}", "\"defaults\": must be an object");
         bad("{\"version\":1,\"limits\":null}", "\"limits\": must be an object");
         bad("{\"version\":1,\"allow\":true}", "\"allow\": must be an object");
+}
+
+/* A key given twice, anywhere: the policy must not say two things.  The
+ * one reader refuses it (json-read.h), naming the key by its path; it is
+ * the admin's file, so a system error like every policy fault. */
+static void test_duplicate_keys(void **state)
+{
+        (void) state;
+        bad("{\"version\":1,\"allow\":{\"umad\":false,\"netRaw\":false,\"umad\":true}}",
+            "key \"allow.umad\" appears twice");
+        bad("{\"version\":1,\"netnsMode\":\"keep\",\"netnsMode\":\"keep\",\"netnsMode\":\"exclusive\"}",
+            "key \"netnsMode\" appears 3 times");
+        /* Before anything else is judged: an unknown key or a bad value. */
+        bad("{\"version\":1,\"devices\":[],\"x\":1,\"devices\":[\"*\"]}",
+            "key \"devices\" appears twice");
+        struct crdma_policy *p = (void *) 0x1;
+        struct crdma_error *err = NULL;
+        const char *json = "{\"version\":1,\"limits\":{\"memlock\":\"1G\",\"memlock\":\"unlimited\"}}";
+        assert_int_equal(crdma_policy_parse(json, strlen(json), "policy.json", &p, &err), -EINVAL);
+        assert_string_equal(crdma_error_message(err),
+                            "policy.json: key \"limits.memlock\" appears twice; JSON readers differ "
+                            "on which one counts (runc takes the last, yajl the first); keep one");
+        crdma_error_free(err);
+        /* The same key in two objects is no duplicate. */
+        p = parse_ok("{\"version\":1,\"defaults\":{\"memlock\":\"1G\"},\"limits\":{\"memlock\":\"2G\"}}");
+        assert_int_equal(p->defaults.memlock, 1ULL << 30);
+        crdma_policy_free(p);
 }
 
 static void test_value_errors(void **state)
@@ -222,6 +249,21 @@ static void test_bounds(void **state)
         assert_non_null(strstr(crdma_error_message(err), "NUL byte"));
         crdma_error_free(err);
         err = NULL;
+        /* An escaped NUL would cut a device pattern short. */
+        bad("{\"version\":1,\"devices\":[\"rxe\\u00000\"]}",
+            "a string or key holds \"\\u0000\", which crdma cannot keep");
+        /* Far more values than a policy has, within the size bound. */
+        char *many = malloc(8 * 70000 + 64), *m = many;
+        m += sprintf(m, "{\"version\":1,\"x\":[0");
+        for (int i = 0; i < 70000; i++)
+                m += sprintf(m, ",0");
+        strcpy(m, "]}");
+        assert_int_equal(crdma_policy_parse(many, strlen(many), "x", &p, &err), -E2BIG);
+        assert_string_equal(crdma_error_message(err),
+                            "x: more than 65536 values; not a policy file");
+        crdma_error_free(err);
+        err = NULL;
+        free(many);
         size_t big = 1024 * 1024 + 1;
         char *text = malloc(big);
         memset(text, ' ', big);
@@ -362,6 +404,7 @@ int main(void)
                 cmocka_unit_test(test_every_key),
                 cmocka_unit_test(test_lower_limit_lowers_builtin_default),
                 cmocka_unit_test(test_structure_errors),
+                cmocka_unit_test(test_duplicate_keys),
                 cmocka_unit_test(test_value_errors),
                 cmocka_unit_test(test_bounds),
                 cmocka_unit_test(test_deep_nesting),
