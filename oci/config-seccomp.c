@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Allow rules for the syscalls RDMA stacks need (the plan's list) in a
- * linux.seccomp profile that denies by default.  A name counts when
- * libseccomp knows it on at least one of the profile's architectures
- * (runtimes skip a name an architecture lacks).  A rule that already allows
- * a syscall unconditionally is enough, and a syscall with rules on its
- * arguments is left to them; one that gives it another action
- * unconditionally is refused: libseccomp (2.5.4) keeps the first of two such
- * rules and drops the later allow without an error, so it would not apply. */
+ * linux.seccomp profile that denies by default, from the one reading of a
+ * profile (seccomp-profile.h).  A name counts when libseccomp knows it on at
+ * least one of the profile's architectures (runtimes skip a name an
+ * architecture lacks).  A rule that already lets a syscall through is
+ * enough, and a syscall with rules on its arguments is left to them; one that
+ * gives it another action unconditionally is refused: libseccomp (2.5.4)
+ * keeps the first of two such rules and drops the later allow without an
+ * error, so it would not apply. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,55 +18,8 @@
 #include "context.h"
 #include "error.h"
 #include "json-member.h"
-#include "state.h"
+#include "seccomp-profile.h"
 #include "syscalls.h"
-
-struct rule {
-        yajl_val names, action, args;
-};
-
-static int read_rule(struct oci_edit *e, yajl_val v, size_t i, struct rule *out,
-                     struct crdma_error **err)
-{
-        char where[64];
-        snprintf(where, sizeof(where), "linux.seccomp.syscalls[%zu]", i);
-        if (!YAJL_IS_OBJECT(v))
-                return crdma_refuse(err, EINVAL, "%s: \"%s\" is not a JSON object", e->origin, where);
-        snprintf(where, sizeof(where), "linux.seccomp.syscalls[%zu].names", i);
-        int r = crdma_json_member_strings(e->origin, v, "names", where, &out->names, err);
-        snprintf(where, sizeof(where), "linux.seccomp.syscalls[%zu].action", i);
-        if (r >= 0)
-                r = crdma_json_member(e->origin, v, "action", yajl_t_string, where, &out->action,
-                                      err);
-        snprintf(where, sizeof(where), "linux.seccomp.syscalls[%zu].args", i);
-        if (r >= 0)
-                r = crdma_json_member(e->origin, v, "args", yajl_t_array, where, &out->args, err);
-        if (r >= 0 && !out->action)
-                return crdma_refuse(err, EINVAL, "%s: linux.seccomp.syscalls[%zu] has no \"action\"",
-                                    e->origin, i);
-        if (out->args && out->args->u.array.len == 0)
-                out->args = NULL;
-        return r;
-}
-
-static bool is_allow(const struct rule *rule)
-{
-        return strcmp(rule->action->u.string, "SCMP_ACT_ALLOW") == 0;
-}
-
-/* args == [{"index": 0, "value": value, "op": "SCMP_CMP_EQ"}] */
-static bool args_arg0_eq(yajl_val args, long long value)
-{
-        if (!args || args->u.array.len != 1 || !YAJL_IS_OBJECT(args->u.array.values[0]))
-                return false;
-        yajl_val a = args->u.array.values[0], *index = tree_slot(a, "index"),
-                 *val = tree_slot(a, "value"), *op = tree_slot(a, "op");
-        char want[24];
-        snprintf(want, sizeof(want), "%lld", value);
-        return index && YAJL_IS_NUMBER(*index) && strcmp((*index)->u.number.r, "0") == 0 && val &&
-               YAJL_IS_NUMBER(*val) && strcmp((*val)->u.number.r, want) == 0 && op &&
-               YAJL_IS_STRING(*op) && strcmp((*op)->u.string, "SCMP_CMP_EQ") == 0;
-}
 
 /* 1 when some listed architecture has it (the native one when none is).
  * Every one is checked: an unknown one is refused wherever it is listed. */
@@ -87,79 +41,66 @@ static int known(struct oci_edit *e, yajl_val arches, const char *name, struct c
         return found;
 }
 
-int oci_edit_check_seccomp(struct oci_edit *e, struct crdma_error **err)
+/* What the plan's syscall `want` needs from the profile: nothing (allowed, or
+ * left to rules on its arguments), an allow rule, or a refusal. */
+static int check_one(struct oci_edit *e, yajl_val sc, yajl_val arches,
+                     const struct crdma_plan_syscall *want, struct crdma_error **err)
 {
-        yajl_val sc = NULL, def = NULL, arches = NULL, rules = NULL;
-        int r = e->linux_ ? crdma_json_member(e->origin, e->linux_, "seccomp", yajl_t_object,
-                                              "linux.seccomp", &sc, err)
-                          : 0;
-        if (r >= 0 && sc)
-                r = crdma_json_member(e->origin, sc, "defaultAction", yajl_t_string,
-                                      "linux.seccomp.defaultAction", &def, err);
-        if (r < 0 || !sc)
-                return r;
-        if (!def)
-                return crdma_refuse(err, EINVAL, "%s: linux.seccomp has no \"defaultAction\"",
-                                    e->origin);
-        if (oci_seccomp_action_allows(def->u.string))
-                return 0;
-        r = crdma_json_member_strings(e->origin, sc, "architectures",
-                                      "linux.seccomp.architectures", &arches, err);
-        if (r >= 0)
-                r = crdma_json_member(e->origin, sc, "syscalls", yajl_t_array,
-                                      "linux.seccomp.syscalls", &rules, err);
-        if (r < 0)
-                return r;
-
-        for (size_t s = 0; s < e->plan->n_syscalls; s++) {
-                const struct crdma_plan_syscall *want = &e->plan->syscalls[s];
-                r = known(e, arches, want->name, err);
-                if (r < 0)
-                        return r;
-                if (r == 0) {
+        int r = known(e, arches, want->name, err);
+        if (r <= 0) {
+                if (r == 0)
                         crdma_log(e->opts->ctx, CRDMA_LOG_DEBUG,
                                   "%s: no architecture the seccomp profile lists has %s",
                                   e->origin, want->name);
-                        continue;
-                }
-                bool allowed = false, conditional = false;
-                for (size_t i = 0; rules && i < rules->u.array.len; i++) {
-                        struct rule rule = { 0 };
-                        r = read_rule(e, rules->u.array.values[i], i, &rule, err);
-                        if (r < 0)
-                                return r;
-                        if (!crdma_json_strings_contain(rule.names, want->name))
-                                continue;
-                        conditional |= rule.args != NULL;
-                        if (is_allow(&rule) && (!rule.args || (want->arg0 >= 0 &&
-                                                               args_arg0_eq(rule.args, want->arg0))))
-                                allowed = true;
-                        else if (!is_allow(&rule) && !rule.args)
-                                return crdma_refuse(err, EEXIST,
-                                                    "%s: linux.seccomp.syscalls[%zu] gives %s the "
-                                                    "action %s, but RDMA stacks need it allowed; "
-                                                    "remove %s from that rule",
-                                                    e->origin, i, want->name,
-                                                    rule.action->u.string, want->name);
-                }
-                if (allowed)
-                        continue;
-                /* Rules on its arguments are the profile's own case-by-case
-                 * choice (podman's denies only audit netlink sockets), and
-                 * libseccomp refuses a rule that overlaps one of them with
-                 * another action ("seccomp_rule_add_array: File exists"). */
-                if (conditional) {
-                        crdma_log(e->opts->ctx, CRDMA_LOG_DEBUG,
-                                  "%s: the seccomp profile has rules on %s's arguments; left "
-                                  "as they are",
-                                  e->origin, want->name);
-                        continue;
-                }
-                if (want->arg0 == AF_NETLINK && strcmp(want->name, "socket") == 0)
-                        e->allow_netlink_socket = true;
-                else if (want->arg0 < 0)
-                        e->allow[e->n_allow++] = want->name;
+                return r;
         }
+        enum oci_seccomp_verdict v;
+        size_t rule = 0;
+        const char *action = NULL;
+        r = oci_seccomp_verdict(e->origin, sc, want->name, want->arg0, &v, &rule, &action, err);
+        if (r < 0)
+                return r;
+        switch (v) {
+        case OCI_SECCOMP_ALLOWED:
+                return 0;
+        case OCI_SECCOMP_OTHER:
+                return crdma_refuse(err, EEXIST, "%s: linux.seccomp.syscalls[%zu] gives %s the "
+                                    "action %s, but RDMA stacks need it allowed; remove %s from "
+                                    "that rule", e->origin, rule, want->name, action, want->name);
+        case OCI_SECCOMP_CONDITIONAL:
+                /* libseccomp refuses a rule that overlaps one of them with another
+                 * action ("seccomp_rule_add_array: File exists"). */
+                crdma_log(e->opts->ctx, CRDMA_LOG_DEBUG,
+                          "%s: the seccomp profile has rules on %s's arguments; left as they are",
+                          e->origin, want->name);
+                return 0;
+        case OCI_SECCOMP_BY_DEFAULT:
+                break;
+        }
+        if (want->arg0 == AF_NETLINK && strcmp(want->name, "socket") == 0)
+                e->allow_netlink_socket = true;
+        else if (want->arg0 < 0)
+                e->allow[e->n_allow++] = want->name;
+        return 0;
+}
+
+int oci_edit_check_seccomp(struct oci_edit *e, struct crdma_error **err)
+{
+        yajl_val sc = NULL, arches = NULL;
+        bool denies = false;
+        int r = e->linux_ ? crdma_json_member(e->origin, e->linux_, "seccomp", yajl_t_object,
+                                              "linux.seccomp", &sc, err)
+                          : 0;
+        if (r >= 0)
+                r = oci_seccomp_denies_by_default(e->origin, sc, &denies, err);
+        if (r < 0 || !denies)
+                return r;
+        r = crdma_json_member_strings(e->origin, sc, "architectures",
+                                      "linux.seccomp.architectures", &arches, err);
+        for (size_t s = 0; r >= 0 && s < e->plan->n_syscalls; s++)
+                r = check_one(e, sc, arches, &e->plan->syscalls[s], err);
+        if (r < 0)
+                return r;
         e->seccomp = sc;
         return 0;
 }

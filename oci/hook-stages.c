@@ -9,6 +9,7 @@
 #include "error.h"
 #include "log.h"
 #include "plan.h"
+#include "seccomp-profile.h"
 #include "state.h"
 
 static void oci_container_clearp(struct oci_container *c)
@@ -16,18 +17,39 @@ static void oci_container_clearp(struct oci_container *c)
         oci_container_clear(c);
 }
 
+/* Of the plan's syscalls, those the profile lets through or leaves to rules
+ * on their arguments (what the editor would not add a rule for). */
+static int seccomp_allowed(const struct oci_container *oc, const struct crdma_plan *plan,
+                           struct crdma_container *c, struct crdma_error **err)
+{
+        size_t n = crdma_plan_syscall_count(plan), k = 0;
+        const char *names[n ? n : 1];
+        for (size_t i = 0; i < n; i++) {
+                const char *name;
+                long long arg0;
+                enum oci_seccomp_verdict v;
+                crdma_plan_syscall(plan, i, &name, &arg0);
+                int r = oci_seccomp_verdict(oc->config_path, oc->seccomp, name, arg0, &v, NULL,
+                                            NULL, err);
+                if (r < 0)
+                        return r;
+                if (v == OCI_SECCOMP_ALLOWED || v == OCI_SECCOMP_CONDITIONAL)
+                        names[k++] = name;
+        }
+        return crdma_container_set_seccomp_allowed(c, names, k, err);
+}
+
 /* The container as its config describes it: what crdma_plan_apply() checks
  * the pid against, and what the process will have. */
-static int describe(const struct oci_container *oc, struct crdma_container **out,
-                    struct crdma_error **err)
+static int describe(const struct oci_container *oc, const struct crdma_plan *plan,
+                    struct crdma_container **out, struct crdma_error **err)
 {
         _cleanup_(crdma_container_freep) struct crdma_container *c = NULL;
         int r = crdma_container_new(oc->pid, oc->rootfs, &c, err);
         if (r >= 0 && oc->caps_known)
                 r = crdma_container_set_capabilities(c, oc->caps, oc->n_caps, err);
         if (r >= 0 && oc->seccomp_denies_by_default)
-                r = crdma_container_set_seccomp_allowed(c, oc->seccomp_allowed,
-                                                        oc->n_seccomp_allowed, err);
+                r = seccomp_allowed(oc, plan, c, err);
         if (r >= 0 && oc->memlock_set)
                 crdma_container_set_memlock(c, oc->memlock_soft, oc->memlock_hard);
         for (size_t i = 0; r >= 0 && i < oc->n_namespaces; i++)
@@ -74,7 +96,7 @@ int crdma_state_inject(struct crdma_context *ctx, const char *state, size_t len,
         if (r >= 0)
                 r = crdma_plan_make(ctx, req, &plan, err);
         if (r >= 0)
-                r = describe(&oc, &container, err);
+                r = describe(&oc, plan, &container, err);
         if (r >= 0)
                 r = crdma_plan_apply(ctx, plan, container, err);
         if (r < 0)

@@ -12,6 +12,7 @@
 #include "json-member.h"
 #include "json-read.h"
 #include "request.h"
+#include "seccomp-profile.h"
 #include "state.h"
 #include "util.h"
 
@@ -93,12 +94,13 @@ static int load_config(struct oci_container *c, struct crdma_error **err)
                 return crdma_refuse(err, EINVAL, "%s/config.json: not a regular file (a FIFO, "
                                     "device or directory); crdma reads only a regular file there",
                                     c->bundle);
-        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_free_ char *text = NULL;
         size_t len = 0;
-        if (asprintf(&path, "%s/config.json", c->bundle) < 0) {
-                path = NULL;
+        if (asprintf(&c->config_path, "%s/config.json", c->bundle) < 0) {
+                c->config_path = NULL;
                 return crdma_fail_oom(err);
         }
+        const char *path = c->config_path;
         int r = crdma_read_fd(fd, CRDMA_DOCUMENT_MAX, &text, &len);
         if (r == -EFBIG)
                 return crdma_refuse(err, EFBIG, "%s: larger than 16 MiB; not an OCI document", path);
@@ -191,37 +193,14 @@ static int read_rlimits(struct oci_container *c, struct crdma_error **err)
         return 0;
 }
 
-bool oci_seccomp_action_allows(const char *action)
-{
-        return strcmp(action, "SCMP_ACT_ALLOW") == 0 || strcmp(action, "SCMP_ACT_LOG") == 0;
-}
-
-/* Which syscalls the profile lets through unconditionally: rules whose action
- * is SCMP_ACT_ALLOW (or LOG) and that carry no argument filter. */
-static int read_seccomp(struct oci_container *c)
+/* The profile itself, judged per syscall once the plan is known
+ * (seccomp-profile.h, the editor's reading too). */
+static int read_seccomp(struct oci_container *c, struct crdma_error **err)
 {
         yajl_val lnx = crdma_json_get(c->config, "linux", yajl_t_object);
-        yajl_val sc = crdma_json_get(lnx, "seccomp", yajl_t_object);
-        if (!sc)
-                return 0;
-        const char *def = get_string(sc, "defaultAction");
-        c->seccomp_denies_by_default = def && !oci_seccomp_action_allows(def);
-        yajl_val rules = crdma_json_get(sc, "syscalls", yajl_t_array);
-        for (size_t i = 0; rules && i < YAJL_GET_ARRAY(rules)->len; i++) {
-                yajl_val rule = YAJL_GET_ARRAY(rules)->values[i];
-                const char *action = get_string(rule, "action");
-                yajl_val args = crdma_json_get(rule, "args", yajl_t_array);
-                yajl_val names = crdma_json_get(rule, "names", yajl_t_array);
-                if (!action || !names || (args && YAJL_GET_ARRAY(args)->len > 0) ||
-                    !oci_seccomp_action_allows(action))
-                        continue;
-                for (size_t j = 0; j < YAJL_GET_ARRAY(names)->len; j++) {
-                        const char *s = YAJL_GET_STRING(YAJL_GET_ARRAY(names)->values[j]);
-                        if (s && push_ptr(&c->seccomp_allowed, &c->n_seccomp_allowed, s) < 0)
-                                return -ENOMEM;
-                }
-        }
-        return 0;
+        c->seccomp = crdma_json_get(lnx, "seccomp", yajl_t_object);
+        return oci_seccomp_denies_by_default(c->config_path, c->seccomp,
+                                             &c->seccomp_denies_by_default, err);
 }
 
 /* Only io.crdma.* keys matter here; crdma knows eight, so more than this
@@ -327,8 +306,10 @@ int oci_container_details(struct oci_container *c, struct crdma_error **err)
         int r = resolve_rootfs(c, err);
         if (r >= 0)
                 r = read_namespaces(c, err);
-        if (r >= 0 && (read_capabilities(c) < 0 || read_seccomp(c) < 0))
+        if (r >= 0 && read_capabilities(c) < 0)
                 r = crdma_fail_oom(err);
+        if (r >= 0)
+                r = read_seccomp(c, err);
         if (r >= 0)
                 r = read_rlimits(c, err);
         return r;
@@ -341,9 +322,9 @@ void oci_container_clear(struct oci_container *c)
         if (c->config)
                 yajl_tree_free(c->config);
         free(c->bundle);
+        free(c->config_path);
         free(c->rootfs);
         free(c->caps);
-        free(c->seccomp_allowed);
         free(c->namespaces);
         oci_annotations_clear(&c->annotations);
         *c = (struct oci_container){ 0 };

@@ -19,6 +19,7 @@ struct oci_container {
         const char *status;
         pid_t pid;       /* 0 when the state has none (poststop) */
         char *bundle;
+        char *config_path; /* <bundle>/config.json, for messages */
         char *rootfs;    /* absolute: config root.path resolved against the bundle */
         const char *netns_path; /* config linux.namespaces network path, if any */
         bool has_netns;         /* config asks for a network namespace */
@@ -40,10 +41,9 @@ struct oci_container {
         /* process.rlimits RLIMIT_MEMLOCK (UINT64_MAX: unlimited) */
         bool memlock_set;
         uint64_t memlock_soft, memlock_hard;
-        /* linux.seccomp: filtered with a default that denies; allowed names */
+        /* linux.seccomp (NULL: none) and whether its default denies */
+        yajl_val seccomp;
         bool seccomp_denies_by_default;
-        const char **seccomp_allowed;
-        size_t n_seccomp_allowed;
 };
 
 /* Parse the state from `state_text`, read <bundle>/config.json and merge the
@@ -59,7 +59,5 @@ int oci_container_load(const char *state_text, size_t len, bool need_pid,
 int oci_container_details(struct oci_container *c, struct crdma_error **err);
 void oci_container_clear(struct oci_container *c);
 
-/* A seccomp action that lets a call through: SCMP_ACT_ALLOW or SCMP_ACT_LOG. */
-bool oci_seccomp_action_allows(const char *action);
 
 #endif

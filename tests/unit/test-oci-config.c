@@ -902,6 +902,15 @@ static void test_seccomp(void **state)
         assert_seccomp_kept(in, out);
         free(out);
         free(in);
+        /* SCMP_ACT_LOG lets a call through, for the editor as for the inject
+         * path (one reading of a profile): enough, and no refusal. */
+        in = profile("SCMP_ACT_ERRNO", "",
+                     "{\"names\":[\"ioctl\",\"mmap\",\"munmap\"," RDMA_ALLOW_REST
+                     ",\"action\":\"SCMP_ACT_LOG\"},{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_LOG\"}");
+        out = apply_with(in, strlen(in), plan, &runc_v2, false);
+        assert_seccomp_kept(in, out);
+        free(out);
+        free(in);
         /* socket allowed for every family: enough. */
         in = profile("SCMP_ACT_ERRNO", "", "{\"names\":[\"socket\"],\"action\":\"SCMP_ACT_ALLOW\"}");
         out = apply_with(in, strlen(in), plan, &runc_v2, false);

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "error.h"
+#include "seccomp-profile.h"
 #include "state.h"
 
 static char bundle[64];
@@ -89,10 +90,27 @@ static void test_runc_like(void **state)
         assert_int_equal(c.n_caps, 2);
         assert_string_equal(c.caps[1], "CAP_NET_BIND_SERVICE");
         assert_true(c.seccomp_denies_by_default);
-        /* Only unconditional allows count: mbind has an argument filter. */
-        assert_int_equal(c.n_seccomp_allowed, 2);
-        assert_string_equal(c.seccomp_allowed[0], "ioctl");
-        assert_string_equal(c.seccomp_allowed[1], "mmap");
+        /* The one reading of the profile (the editor's too): ioctl and mmap
+         * allowed outright, mbind left to its argument filter, the rest to
+         * the default. */
+        enum oci_seccomp_verdict v;
+        const char *allowed[] = { "ioctl", "mmap" };
+        for (size_t i = 0; i < 2; i++) {
+                assert_int_equal(oci_seccomp_verdict("c", c.seccomp, allowed[i], -1, &v, NULL,
+                                                     NULL, NULL), 0);
+                assert_int_equal(v, OCI_SECCOMP_ALLOWED);
+        }
+        assert_int_equal(oci_seccomp_verdict("c", c.seccomp, "mbind", -1, &v, NULL, NULL, NULL), 0);
+        assert_int_equal(v, OCI_SECCOMP_CONDITIONAL);
+        assert_int_equal(oci_seccomp_verdict("c", c.seccomp, "get_mempolicy", -1, &v, NULL, NULL,
+                                             NULL), 0);
+        assert_int_equal(v, OCI_SECCOMP_BY_DEFAULT);
+        size_t rule = 0;
+        const char *action = NULL;
+        assert_int_equal(oci_seccomp_verdict("c", c.seccomp, "kill", -1, &v, &rule, &action, NULL), 0);
+        assert_int_equal(v, OCI_SECCOMP_OTHER);
+        assert_int_equal(rule, 2);
+        assert_string_equal(action, "SCMP_ACT_ERRNO");
         oci_container_clear(&c);
 }
 
