@@ -40,6 +40,7 @@ static int setup(void **state)
         snprintf(f->proc, sizeof(f->proc), "/tmp/crdma-test-apply-XXXXXX");
         if (!mkdtemp(f->proc) || crdma_context_new(&f->ctx, NULL) < 0 ||
             crdma_context_set_root(f->ctx, CRDMA_ROOT_SYSFS, CRDMA_TEST_DATA "/sysfs/rxe", NULL) < 0 ||
+            crdma_context_set_netlink(f->ctx, false, NULL) < 0 ||
             crdma_context_set_root(f->ctx, CRDMA_ROOT_PROC, f->proc, NULL) < 0 ||
             crdma_devices_scan(f->ctx, &f->devices, NULL) < 0 ||
             crdma_policy_parse(pol, strlen(pol), "p", &policy, NULL) < 0 ||

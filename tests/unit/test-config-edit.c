@@ -91,6 +91,7 @@ static struct crdma_context *context(const char *cgroup_root, const char *policy
         struct crdma_error *err = NULL;
         if (crdma_context_new(&ctx, &err) < 0 ||
             crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS, SYSFS_RXE, &err) < 0 ||
+            crdma_context_set_netlink(ctx, false, &err) < 0 ||
             crdma_context_set_root(ctx, CRDMA_ROOT_CGROUP, cgroup_root, &err) < 0 ||
             crdma_context_set_policy_path(ctx, policy, &err) < 0)
                 fail_msg("%s", crdma_error_message(err));

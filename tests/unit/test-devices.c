@@ -28,7 +28,8 @@ static struct crdma_context *ctx_for(const char *preset)
         struct crdma_context *ctx = NULL;
         struct crdma_error *err = NULL;
         assert_int_equal(crdma_context_new(&ctx, NULL), 0);
-        if (crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS, tree(preset), &err) < 0)
+        if (crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS, tree(preset), &err) < 0 ||
+            crdma_context_set_netlink(ctx, false, &err) < 0)
                 fail_msg("%s", crdma_error_message(err));
         return ctx;
 }

@@ -238,6 +238,7 @@ static int setup(void **state)
         assert_int_equal(crdma_context_new(&f->ctx, NULL), 0);
         assert_int_equal(crdma_context_set_root(f->ctx, CRDMA_ROOT_SYSFS,
                                                 CRDMA_TEST_DATA "/sysfs/rxe", NULL), 0);
+        assert_int_equal(crdma_context_set_netlink(f->ctx, false, NULL), 0);
         assert_int_equal(crdma_context_set_root(f->ctx, CRDMA_ROOT_CGROUP, f->cgroup, NULL), 0);
         assert_int_equal(crdma_context_set_root(f->ctx, CRDMA_ROOT_PROC, f->proc, NULL), 0);
         assert_int_equal(crdma_devices_scan(f->ctx, &f->devices, NULL), 0);

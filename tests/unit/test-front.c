@@ -28,6 +28,7 @@ static int setup(void **state)
         assert_non_null(f);
         assert_int_equal(crdma_context_new(&f->ctx, NULL), 0);
         assert_int_equal(crdma_context_set_root(f->ctx, CRDMA_ROOT_SYSFS, RXE, NULL), 0);
+        assert_int_equal(crdma_context_set_netlink(f->ctx, false, NULL), 0);
         assert_int_equal(crdma_context_set_policy_path(f->ctx, NULL, NULL), 0);
         snprintf(f->dir, sizeof(f->dir), "/tmp/test-front.XXXXXX");
         assert_non_null(mkdtemp(f->dir));

@@ -42,6 +42,7 @@ static struct fixture *load(const char *tree)
         assert_int_equal(crdma_context_new(&f->ctx, NULL), 0);
         crdma_context_set_log(f->ctx, capture_log, f, CRDMA_LOG_DEBUG);
         if (crdma_context_set_root(f->ctx, CRDMA_ROOT_SYSFS, tree, &err) < 0 ||
+            crdma_context_set_netlink(f->ctx, false, &err) < 0 ||
             crdma_devices_scan(f->ctx, &f->devices, &err) < 0)
                 fail_msg("%s", crdma_error_message(err));
         f->logged[0] = '\0';

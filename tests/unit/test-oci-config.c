@@ -249,6 +249,7 @@ static int setup(void **state)
         struct crdma_error *err = NULL;
         if (crdma_context_new(&f->ctx, &err) < 0 ||
             crdma_context_set_root(f->ctx, CRDMA_ROOT_SYSFS, CRDMA_TEST_DATA "/sysfs/rxe", &err) < 0 ||
+            crdma_context_set_netlink(f->ctx, false, &err) < 0 ||
             crdma_devices_scan(f->ctx, &f->devices, &err) < 0)
                 fail_msg("%s", crdma_error_message(err));
         *state = f;
