@@ -99,6 +99,12 @@ int cli_open(struct cli *cli)
                 if (cli->root[i] && crdma_context_set_root(cli->ctx, (enum crdma_root) i,
                                                            cli->root[i], &err) < 0)
                         return cli_fail(err);
+        /* RDMA netlink answers for the running kernel: beside another sysfs tree
+         * its indexes and netns mode would describe devices that tree does not
+         * hold (crdma-hook(8), --sysfs-root). */
+        if (cli->root[CRDMA_ROOT_SYSFS] && strcmp(cli->root[CRDMA_ROOT_SYSFS], "/sys") != 0 &&
+            crdma_context_set_netlink(cli->ctx, false, &err) < 0)
+                return cli_fail(err);
         if (cli->policy && crdma_context_set_policy_path(cli->ctx, cli->policy, &err) < 0)
                 return cli_fail(err);
         return CLI_EXIT_OK;

@@ -85,9 +85,18 @@ int crdma_context_new(struct crdma_context **out, struct crdma_error **err);
 void crdma_context_free(struct crdma_context *ctx);
 
 /* Point a root at another directory (tests, chroots).  The directory is
- * opened at once and kept as a file descriptor. */
+ * opened at once and kept as a file descriptor.  RDMA netlink stays as it
+ * is: see crdma_context_set_netlink. */
 int crdma_context_set_root(struct crdma_context *ctx, enum crdma_root root,
                            const char *path, struct crdma_error **err);
+/* RDMA netlink answers for the running kernel: device indexes, the netns
+ * mode, moving devices between network namespaces.  On by default.  A
+ * consumer reading a sysfs tree that is not the running kernel's (a copy, a
+ * test tree) turns it off, since the kernel's answers would not match that
+ * tree: scans then leave device indexes at -1 and the netns mode unknown,
+ * and netns mode changes and moves are refused (EOPNOTSUPP). */
+int crdma_context_set_netlink(struct crdma_context *ctx, bool enabled,
+                              struct crdma_error **err);
 /* Policy file; NULL means "no file: built-in defaults".  The default is
  * "/etc/crdma/policy.json", where a missing file means the defaults too. */
 int crdma_context_set_policy_path(struct crdma_context *ctx, const char *path,
@@ -138,7 +147,7 @@ const struct crdma_device *crdma_device_list_find(const struct crdma_device_list
 int crdma_device_list_rdma_cm(const struct crdma_device_list *list, unsigned *major,
                               unsigned *minor);
 /* The host's RDMA netns mode as RDMA netlink reported it during the scan;
- * -ENODATA when unknown (no netlink, or a fake sysfs root). */
+ * -ENODATA when unknown (RDMA netlink turned off or not answering). */
 int crdma_device_list_netns_mode(const struct crdma_device_list *list,
                                  enum crdma_netns *mode);
 /* JSON text of the whole list (caller frees). */

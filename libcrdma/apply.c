@@ -178,7 +178,7 @@ static int check_shared(struct crdma_context *ctx, const struct crdma_pinned *p,
                         struct crdma_error **err)
 {
         bool shared, own;
-        if (!ctx->nl_ops || crdma_nl_netns_shared(ctx, &shared, NULL) < 0 || shared)
+        if (!crdma_context_netlink(ctx) || crdma_nl_netns_shared(ctx, &shared, NULL) < 0 || shared)
                 return 0;
         int r = own_netns(ctx, p, &own, NULL, err);
         if (r < 0 || !own)

@@ -43,6 +43,7 @@ int crdma_context_new(struct crdma_context **out, struct crdma_error **err)
         ctx->policy_path = strdup(CRDMA_DEFAULT_POLICY_PATH);
         ctx->log_level = CRDMA_LOG_WARNING;
         ctx->nl_ops = &crdma_netlink_kernel_ops;
+        ctx->nl_enabled = true;
 
         for (int i = 0; i < CRDMA_ROOT_COUNT; i++)
                 if (!ctx->root_path[i]) {
@@ -105,12 +106,14 @@ int crdma_context_set_root(struct crdma_context *ctx, enum crdma_root root,
         ctx->root_fd[root] = TAKE_FD(fd);
         ctx->root_path[root] = copy;
         ctx->root_is_default[root] = strcmp(path, default_root[root]) == 0;
+        return 0;
+}
 
-        /* Netlink speaks for the running kernel: meaningless next to a fake
-         * sysfs tree, so only kept while sysfs is the real one. */
-        if (root == CRDMA_ROOT_SYSFS && !ctx->root_is_default[root] &&
-            ctx->nl_ops == &crdma_netlink_kernel_ops)
-                ctx->nl_ops = NULL;
+int crdma_context_set_netlink(struct crdma_context *ctx, bool enabled, struct crdma_error **err)
+{
+        if (!ctx)
+                return crdma_fail(err, EINVAL, "crdma_context_set_netlink: no context");
+        ctx->nl_enabled = enabled;
         return 0;
 }
 
@@ -161,6 +164,13 @@ void crdma_context_set_netlink_ops(struct crdma_context *ctx,
 {
         ctx->nl_ops = ops;
         ctx->nl_data = data;
+        /* Installing a transport is asking for it to be used. */
+        ctx->nl_enabled = ops != NULL;
+}
+
+const struct crdma_netlink_ops *crdma_context_netlink(const struct crdma_context *ctx)
+{
+        return ctx->nl_enabled ? ctx->nl_ops : NULL;
 }
 
 void crdma_log(const struct crdma_context *ctx, enum crdma_log_level level,

@@ -22,9 +22,11 @@ struct crdma_context {
         void *log_data;
         enum crdma_log_level log_level;
 
-        /* RDMA netlink; NULL means "not available" (e.g. a fake sysfs root). */
+        /* RDMA netlink: the transport, and whether it is used at all
+         * (crdma_context_set_netlink).  Read both through crdma_context_netlink. */
         const struct crdma_netlink_ops *nl_ops;
         void *nl_data;
+        bool nl_enabled;
 #ifdef CRDMA_FAULT_INJECTION
         struct crdma_fault fault; /* test builds only (fault.h) */
 #endif
@@ -35,9 +37,12 @@ int crdma_context_root_fd(struct crdma_context *ctx, enum crdma_root root,
                           struct crdma_error **err);
 const char *crdma_context_root_path(const struct crdma_context *ctx, enum crdma_root root);
 
-/* Test seam: replace the netlink transport (NULL disables netlink). */
+/* Test seam: replace the netlink transport and use it, as
+ * crdma_context_set_netlink(ctx, true) would (NULL disables netlink). */
 void crdma_context_set_netlink_ops(struct crdma_context *ctx,
                                    const struct crdma_netlink_ops *ops, void *data);
+/* The netlink transport to speak through, or NULL when netlink is off. */
+const struct crdma_netlink_ops *crdma_context_netlink(const struct crdma_context *ctx);
 
 
 #endif

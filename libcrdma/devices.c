@@ -497,7 +497,7 @@ static int scan_rdma_cm(struct scan *s, int sysfd)
 /* Kernel indexes and the netns mode; absent netlink is not an error. */
 static void add_netlink_facts(struct crdma_context *ctx, struct crdma_device_list *list)
 {
-        if (!ctx->nl_ops)
+        if (!crdma_context_netlink(ctx))
                 return;
         struct crdma_error *e = NULL;
         struct crdma_nl_device *nl = NULL;

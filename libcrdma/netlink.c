@@ -375,21 +375,23 @@ static int dev_cb(const struct nlmsghdr *nlh, void *data)
 static int transact_from(struct crdma_context *ctx, int netns_fd, struct nlmsghdr *req, mnl_cb_t cb,
                          void *cb_data, char *ext_ack, size_t ext_ack_len)
 {
-        if (!ctx->nl_ops)
+        const struct crdma_netlink_ops *ops = crdma_context_netlink(ctx);
+        if (!ops)
                 return -ENOSYS;
         if (netns_fd < 0)
-                return ctx->nl_ops->transact(ctx->nl_data, req, cb, cb_data, ext_ack, ext_ack_len);
-        if (!ctx->nl_ops->transact_in_netns)
+                return ops->transact(ctx->nl_data, req, cb, cb_data, ext_ack, ext_ack_len);
+        if (!ops->transact_in_netns)
                 return -ENOSYS;
-        return ctx->nl_ops->transact_in_netns(ctx->nl_data, netns_fd, req, cb, cb_data, ext_ack,
-                                              ext_ack_len);
+        return ops->transact_in_netns(ctx->nl_data, netns_fd, req, cb, cb_data, ext_ack,
+                                      ext_ack_len);
 }
 
 static int devices_from(struct crdma_context *ctx, int netns_fd, struct crdma_nl_device **out,
                         size_t *n, struct crdma_error **err)
 {
-        if (!ctx->nl_ops)
-                return crdma_fail(err, EOPNOTSUPP, "RDMA netlink: not used with a fake sysfs root");
+        if (!crdma_context_netlink(ctx))
+                return crdma_fail(err, EOPNOTSUPP, "RDMA netlink: turned off "
+                                  "(a sysfs root that is not the running kernel's)");
         char buf[MNL_SOCKET_BUFFER_SIZE];
         struct nlmsghdr *req = crdma_nl_request(buf, RDMA_NLDEV_CMD_GET, NLM_F_DUMP);
         struct dev_dump d = { 0 };
@@ -472,13 +474,14 @@ static int sys_cb(const struct nlmsghdr *nlh, void *data)
 
 int crdma_nl_netns_shared(struct crdma_context *ctx, bool *shared, struct crdma_error **err)
 {
-        if (!ctx->nl_ops)
-                return crdma_fail(err, EOPNOTSUPP, "RDMA netlink: not used with a fake sysfs root");
+        if (!crdma_context_netlink(ctx))
+                return crdma_fail(err, EOPNOTSUPP, "RDMA netlink: turned off "
+                                  "(a sysfs root that is not the running kernel's)");
         char buf[MNL_SOCKET_BUFFER_SIZE];
         struct nlmsghdr *req = crdma_nl_request(buf, RDMA_NLDEV_CMD_SYS_GET, 0);
         struct sys_get s = { -1 };
         char ack[256] = "";
-        int r = ctx->nl_ops->transact(ctx->nl_data, req, sys_cb, &s, ack, sizeof(ack));
+        int r = crdma_context_netlink(ctx)->transact(ctx->nl_data, req, sys_cb, &s, ack, sizeof(ack));
         if (r < 0)
                 return crdma_fail_errno(err, r, "RDMA netlink: reading the netns mode failed%s%s",
                                         ack[0] ? ": " : "", ack);

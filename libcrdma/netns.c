@@ -52,9 +52,9 @@ static const char *colon(const char *ack)
 
 static int need_netlink(struct crdma_context *ctx, const char *what, struct crdma_error **err)
 {
-        if (!ctx->nl_ops)
-                return crdma_fail(err, EOPNOTSUPP, "%s: RDMA netlink is not used with a fake "
-                                  "sysfs root", what);
+        if (!crdma_context_netlink(ctx))
+                return crdma_fail(err, EOPNOTSUPP, "%s: RDMA netlink is turned off "
+                                  "(a sysfs root that is not the running kernel's)", what);
         return 0;
 }
 

@@ -37,9 +37,12 @@ int main(int argc, char **argv)
         struct crdma_plan *plan = NULL;
         int status = 0;
 
-        /* The front door: the request in, the plan (or nothing) out. */
+        /* The front door: the request in, the plan (or nothing) out.  The tree
+         * is not the running kernel's, so RDMA netlink, which answers for it,
+         * is off. */
         if (crdma_context_new(&ctx, &err) < 0 ||
             crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS, argv[1], &err) < 0 ||
+            crdma_context_set_netlink(ctx, false, &err) < 0 ||
             crdma_context_set_policy_path(ctx, NULL, &err) < 0 ||
             crdma_plan_from_request(ctx, kv, n, &plan, &err) < 0) {
                 status = fail(err);

@@ -64,6 +64,7 @@ static int whole_context(struct crdma_error **err)
         write_scratch(policy_path, permissive);
         if (crdma_context_new(&whole, err) < 0 ||
             crdma_context_set_root(whole, CRDMA_ROOT_SYSFS, CRDMA_TEST_DATA "/sysfs/mixed", err) < 0 ||
+            crdma_context_set_netlink(whole, false, err) < 0 || /* not this kernel's tree */
             crdma_context_set_root(whole, CRDMA_ROOT_CGROUP, cgroup, err) < 0)
                 return -1;
         return crdma_context_set_policy_path(whole, policy_path, err);

@@ -275,7 +275,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct crdma_device_list *list = NULL;
         struct crdma_error *err = NULL;
         if (crdma_context_new(&ctx, &err) < 0 ||
-            crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS, tree, &err) < 0)
+            crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS, tree, &err) < 0 ||
+            crdma_context_set_netlink(ctx, false, &err) < 0) /* the tree is the input, not this kernel */
                 fuzz_fail(__FILE__, __LINE__, "setup", "%s", crdma_error_message(err));
         int r = crdma_devices_scan(ctx, &list, &err);
         if (r < 0)

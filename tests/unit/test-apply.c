@@ -19,6 +19,7 @@
 
 #include "context.h"
 #include "error.h"
+#include "fixture.h"
 
 struct fixture {
         struct crdma_context *ctx;
@@ -30,24 +31,17 @@ struct fixture {
 static int setup(void **state)
 {
         struct fixture *f = calloc(1, sizeof(*f));
-        struct crdma_policy *policy = NULL;
-        struct crdma_request *req = NULL;
-        const char *pol = "{\"version\":1,\"allow\":{\"netRaw\":true}}";
-        struct crdma_kv kv[] = { { "io.crdma.devices", "rxe0" }, { "io.crdma.raw", "true" },
-                                 { "io.crdma.memlock", "1G" } };
+        assert_non_null(f);
+        const char *kv[] = { "io.crdma.devices=rxe0", "io.crdma.raw=true", "io.crdma.memlock=1G",
+                             NULL };
         /* An empty proc root: a check that passes reaches /proc and fails
          * there, so nothing on this machine is ever touched. */
-        snprintf(f->proc, sizeof(f->proc), "/tmp/crdma-test-apply-XXXXXX");
-        if (!mkdtemp(f->proc) || crdma_context_new(&f->ctx, NULL) < 0 ||
-            crdma_context_set_root(f->ctx, CRDMA_ROOT_SYSFS, CRDMA_TEST_DATA "/sysfs/rxe", NULL) < 0 ||
-            crdma_context_set_root(f->ctx, CRDMA_ROOT_PROC, f->proc, NULL) < 0 ||
-            crdma_devices_scan(f->ctx, &f->devices, NULL) < 0 ||
-            crdma_policy_parse(pol, strlen(pol), "p", &policy, NULL) < 0 ||
-            crdma_request_from_annotations(kv, 3, &req, NULL) < 0 ||
-            crdma_plan_new(f->ctx, req, f->devices, policy, &f->plan, NULL) < 0)
-                return -1;
-        crdma_policy_free(policy);
-        crdma_request_free(req);
+        fixture_tmpdir(f->proc, sizeof(f->proc), "apply");
+        f->ctx = fixture_context("rxe");
+        assert_int_equal(crdma_context_set_root(f->ctx, CRDMA_ROOT_PROC, f->proc, NULL), 0);
+        f->devices = fixture_scan(f->ctx);
+        f->plan = fixture_plan_ok(f->ctx, f->devices, "{\"version\":1,\"allow\":{\"netRaw\":true}}",
+                                  kv);
         *state = f;
         return 0;
 }
@@ -58,7 +52,7 @@ static int teardown(void **state)
         crdma_plan_free(f->plan);
         crdma_device_list_free(f->devices);
         crdma_context_free(f->ctx);
-        rmdir(f->proc);
+        assert_int_equal(fixture_rm_tree(f->proc), 0);
         free(f);
         return 0;
 }
@@ -122,8 +116,7 @@ static void test_config_memlock(void **state)
 static void dev_root_with(struct fixture *f, char *dir, int (*make)(const char *))
 {
         char path[128];
-        snprintf(dir, 64, "/tmp/crdma-test-dev-XXXXXX");
-        assert_non_null(mkdtemp(dir));
+        fixture_tmpdir(dir, 64, "dev");
         snprintf(path, sizeof(path), "%s/infiniband", dir);
         assert_int_equal(mkdir(path, 0755), 0);
         snprintf(path, sizeof(path), "%s/infiniband/uverbs0", dir);
@@ -134,12 +127,7 @@ static void dev_root_with(struct fixture *f, char *dir, int (*make)(const char *
 
 static void dev_root_remove(const char *dir)
 {
-        char path[128];
-        snprintf(path, sizeof(path), "%s/infiniband/uverbs0", dir);
-        unlink(path);
-        snprintf(path, sizeof(path), "%s/infiniband", dir);
-        rmdir(path);
-        rmdir(dir);
+        assert_int_equal(fixture_rm_tree(dir), 0);
 }
 
 static int make_file(const char *path)

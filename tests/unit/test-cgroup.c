@@ -18,19 +18,15 @@
 #include "container.h"
 #include "context.h"
 #include "error.h"
+#include "fixture.h"
 
 static char root[64];
 
 static void put(const char *rel, const char *text)
 {
-        char path[256], cmd[512];
+        char path[256];
         snprintf(path, sizeof(path), "%s/%s", root, rel);
-        snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", path);
-        assert_int_equal(system(cmd), 0);
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(text, f);
-        fclose(f);
+        fixture_write_file(path, text);
 }
 
 static char *get(const char *rel)
@@ -57,16 +53,14 @@ static struct crdma_context *ctx_for_root(void)
 static int setup(void **state)
 {
         (void) state;
-        snprintf(root, sizeof(root), "/tmp/crdma-test-cgroup-XXXXXX");
-        return mkdtemp(root) ? 0 : -1;
+        fixture_tmpdir(root, sizeof(root), "cgroup");
+        return 0;
 }
 
 static int teardown(void **state)
 {
         (void) state;
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-        return system(cmd);
+        return fixture_rm_tree(root);
 }
 
 static void test_proc_cgroup_parse(void **state)

@@ -21,10 +21,10 @@
 #include <cmocka.h>
 
 #include "crdma.h"
+#include "fixture.h"
 #include "seccomp-bpf.h"
 #include "util.h"
 
-#define SYSFS_RXE CRDMA_TEST_DATA "/sysfs/rxe"
 #define HOOK "/usr/libexec/crdma/crdma-hook"
 
 struct fixture {
@@ -36,22 +36,13 @@ struct fixture {
         char cg_v1_no[96]; /* neither */
 };
 
-static void write_file(const char *path, const char *text)
-{
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(text, f);
-        assert_int_equal(fclose(f), 0);
-}
-
 static int setup(void **state)
 {
         struct fixture *f = calloc(1, sizeof(*f));
         assert_non_null(f);
-        snprintf(f->dir, sizeof(f->dir), "/tmp/crdma-test-edit-XXXXXX");
-        assert_non_null(mkdtemp(f->dir));
+        fixture_tmpdir(f->dir, sizeof(f->dir), "edit");
         snprintf(f->policy, sizeof(f->policy), "%s/policy.json", f->dir);
-        write_file(f->policy, "{\"version\": 1}\n");
+        fixture_write_file(f->policy, "{\"version\": 1}\n");
         snprintf(f->cg_v2, sizeof(f->cg_v2), "%s/v2", f->dir);
         snprintf(f->cg_v2_no, sizeof(f->cg_v2_no), "%s/v2-no-rdma", f->dir);
         snprintf(f->cg_v1, sizeof(f->cg_v1), "%s/v1", f->dir);
@@ -59,10 +50,10 @@ static int setup(void **state)
         char path[160];
         assert_int_equal(mkdir(f->cg_v2, 0755), 0);
         snprintf(path, sizeof(path), "%s/cgroup.controllers", f->cg_v2);
-        write_file(path, "cpuset cpu io memory hugetlb pids rdma misc\n");
+        fixture_write_file(path, "cpuset cpu io memory hugetlb pids rdma misc\n");
         assert_int_equal(mkdir(f->cg_v2_no, 0755), 0);
         snprintf(path, sizeof(path), "%s/cgroup.controllers", f->cg_v2_no);
-        write_file(path, "cpuset cpu io memory pids rdmax\n");
+        fixture_write_file(path, "cpuset cpu io memory pids rdmax\n");
         assert_int_equal(mkdir(f->cg_v1, 0755), 0);
         snprintf(path, sizeof(path), "%s/rdma", f->cg_v1);
         assert_int_equal(mkdir(path, 0755), 0);
@@ -78,20 +69,16 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct fixture *f = *state;
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-        assert_int_equal(system(cmd), 0);
+        assert_int_equal(fixture_rm_tree(f->dir), 0);
         free(f);
         return 0;
 }
 
 static struct crdma_context *context(const char *cgroup_root, const char *policy)
 {
-        struct crdma_context *ctx = NULL;
+        struct crdma_context *ctx = fixture_context("rxe");
         struct crdma_error *err = NULL;
-        if (crdma_context_new(&ctx, &err) < 0 ||
-            crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS, SYSFS_RXE, &err) < 0 ||
-            crdma_context_set_root(ctx, CRDMA_ROOT_CGROUP, cgroup_root, &err) < 0 ||
+        if (crdma_context_set_root(ctx, CRDMA_ROOT_CGROUP, cgroup_root, &err) < 0 ||
             crdma_context_set_policy_path(ctx, policy, &err) < 0)
                 fail_msg("%s", crdma_error_message(err));
         return ctx;
@@ -278,7 +265,7 @@ static void test_cgroup_layouts(void **state)
         /* best-effort: the devices without limits, and a warning. */
         char policy[160];
         snprintf(policy, sizeof(policy), "%s/best-effort.json", f->dir);
-        write_file(policy, "{\"version\": 1, \"limits\": {\"enforce\": \"best-effort\"}}");
+        fixture_write_file(policy, "{\"version\": 1, \"limits\": {\"enforce\": \"best-effort\"}}");
         ctx = context(f->cg_v2_no, policy);
         char warning[256] = "";
         crdma_context_set_log(ctx, keep_warning, warning, CRDMA_LOG_WARNING);

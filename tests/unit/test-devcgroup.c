@@ -18,6 +18,7 @@
 #include "crdma.h"
 #include "devcgroup.h"
 #include "error.h"
+#include "fixture.h"
 
 #define INSN(c, d, s, o, i) ((struct bpf_insn) { .code = (c), .dst_reg = (d), .src_reg = (s), \
                                                  .off = (o), .imm = (i) })
@@ -326,8 +327,7 @@ struct v1_dir {
 
 static void v1_setup(struct v1_dir *d, const char *list)
 {
-        snprintf(d->path, sizeof(d->path), "/tmp/crdma-test-devcg-XXXXXX");
-        assert_non_null(mkdtemp(d->path));
+        fixture_tmpdir(d->path, sizeof(d->path), "devcg");
         d->fd = open(d->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(d->fd >= 0);
         const char *names[] = { "devices.list", "devices.allow", "devices.deny" };
@@ -486,8 +486,8 @@ static void test_v1_errors(void **state)
 static void test_v2_not_a_cgroup(void **state)
 {
         (void) state;
-        char dir[] = "/tmp/crdma-test-devcg-v2-XXXXXX";
-        assert_non_null(mkdtemp(dir));
+        char dir[64];
+        fixture_tmpdir(dir, sizeof(dir), "devcg-v2");
         int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert_true(fd >= 0);
         struct crdma_devcg_undo *undo = NULL;

@@ -16,18 +16,7 @@
 #include "context.h"
 #include "devices.h"
 #include "error.h"
-
-static struct crdma_context *ctx_for(const char *preset)
-{
-        char path[512];
-        snprintf(path, sizeof(path), "%s/sysfs/%s", CRDMA_TEST_DATA, preset);
-        struct crdma_context *ctx = NULL;
-        struct crdma_error *err = NULL;
-        assert_int_equal(crdma_context_new(&ctx, NULL), 0);
-        if (crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS, path, &err) < 0)
-                fail_msg("%s", crdma_error_message(err));
-        return ctx;
-}
+#include "fixture.h"
 
 static struct crdma_request *request(const char *devices, const char *umad)
 {
@@ -87,7 +76,7 @@ static char *only_device(const char *full, const char *name)
 
 static void assert_same_for_each_device(const char *preset, const char *const *names, size_t n)
 {
-        struct crdma_context *ctx = ctx_for(preset);
+        struct crdma_context *ctx = fixture_context(preset);
         char *full = full_json(ctx);
         for (size_t i = 0; i < n; i++) {
                 char *want = only_device(full, names[i]);
@@ -114,7 +103,7 @@ static void test_one_device_as_full_scan(void **state)
 static void test_every_name_or_all_is_full_scan(void **state)
 {
         (void) state;
-        struct crdma_context *ctx = ctx_for("mixed");
+        struct crdma_context *ctx = fixture_context("mixed");
         char *full = full_json(ctx);
         /* Named in another order, PCI and rxe devices together. */
         char *named = targeted_json(ctx, "rxe0,mlx5_4,mlx5_3,mlx5_2,mlx5_1,mlx5_0");
@@ -132,12 +121,10 @@ static void test_every_name_or_all_is_full_scan(void **state)
 static char *plan_refusal(struct crdma_context *ctx, const char *devices, bool targeted)
 {
         struct crdma_request *req = request(devices, NULL);
-        struct crdma_policy *policy = NULL;
+        struct crdma_policy *policy = fixture_policy("{\"version\": 1, \"devices\": [\"*\"]}");
         struct crdma_device_list *list = NULL;
         struct crdma_plan *plan = NULL;
         struct crdma_error *err = NULL;
-        const char *pol = "{\"version\": 1, \"devices\": [\"*\"]}";
-        assert_int_equal(crdma_policy_parse(pol, strlen(pol), "policy.json", &policy, NULL), 0);
         int r = targeted ? crdma_devices_scan_for(ctx, req, &list, &err)
                          : crdma_devices_scan(ctx, &list, &err);
         assert_int_equal(r, 0);
@@ -155,7 +142,7 @@ static char *plan_refusal(struct crdma_context *ctx, const char *devices, bool t
 static void test_missing_device_refused_alike(void **state)
 {
         (void) state;
-        struct crdma_context *ctx = ctx_for("mixed");
+        struct crdma_context *ctx = fixture_context("mixed");
         const char *cases[] = { "mlx5_9", "mlx5_0,nosuch0", "rxe0,rxe1" };
         for (size_t i = 0; i < 3; i++) {
                 char *full = plan_refusal(ctx, cases[i], false);
@@ -168,7 +155,7 @@ static void test_missing_device_refused_alike(void **state)
         crdma_context_free(ctx);
 
         /* No class/infiniband at all. */
-        ctx = ctx_for("none");
+        ctx = fixture_context("none");
         char *full = plan_refusal(ctx, "mlx5_0", false);
         char *targeted = plan_refusal(ctx, "mlx5_0", true);
         assert_string_equal(targeted, full);
@@ -198,7 +185,7 @@ static void test_broken_trees(void **state)
                 { "broken-ibdev", "rxe0", 0, NULL },
         };
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-                struct crdma_context *ctx = ctx_for(cases[i].preset);
+                struct crdma_context *ctx = fixture_context(cases[i].preset);
                 struct crdma_request *req = request(cases[i].devices, NULL);
                 struct crdma_device_list *list = NULL;
                 struct crdma_error *err = NULL;
@@ -227,7 +214,7 @@ static void test_broken_trees(void **state)
 static void test_null_request(void **state)
 {
         (void) state;
-        struct crdma_context *ctx = ctx_for("rxe");
+        struct crdma_context *ctx = fixture_context("rxe");
         struct crdma_device_list *list = (void *) 0x1;
         struct crdma_error *err = NULL;
         assert_int_equal(crdma_devices_scan_for(ctx, NULL, &list, &err), -EINVAL);

@@ -14,33 +14,8 @@
 #include "context.h"
 #include "devices.h"
 #include "error.h"
+#include "fixture.h"
 #include "nl-replay.h"
-
-static const char *tree(const char *preset)
-{
-        static char path[512];
-        snprintf(path, sizeof(path), "%s/sysfs/%s", CRDMA_TEST_DATA, preset);
-        return path;
-}
-
-static struct crdma_context *ctx_for(const char *preset)
-{
-        struct crdma_context *ctx = NULL;
-        struct crdma_error *err = NULL;
-        assert_int_equal(crdma_context_new(&ctx, NULL), 0);
-        if (crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS, tree(preset), &err) < 0)
-                fail_msg("%s", crdma_error_message(err));
-        return ctx;
-}
-
-static struct crdma_device_list *scan_ok(struct crdma_context *ctx)
-{
-        struct crdma_device_list *list = NULL;
-        struct crdma_error *err = NULL;
-        if (crdma_devices_scan(ctx, &list, &err) < 0)
-                fail_msg("scan failed: %s", crdma_error_message(err));
-        return list;
-}
 
 static void assert_chardev(const struct crdma_device *d, size_t i, enum crdma_chardev_kind kind,
                            const char *name, unsigned major, unsigned minor, unsigned port)
@@ -71,8 +46,8 @@ static void assert_port(const struct crdma_device *d, unsigned i, unsigned numbe
 static void test_mixed(void **state)
 {
         (void) state;
-        struct crdma_context *ctx = ctx_for("mixed");
-        struct crdma_device_list *list = scan_ok(ctx);
+        struct crdma_context *ctx = fixture_context("mixed");
+        struct crdma_device_list *list = fixture_scan(ctx);
         assert_int_equal(crdma_device_list_count(list), 6);
         const char *names[] = { "mlx5_0", "mlx5_1", "mlx5_2", "mlx5_3", "mlx5_4", "rxe0" };
         for (size_t i = 0; i < 6; i++) {
@@ -154,8 +129,8 @@ static void test_mixed(void **state)
 static void test_rxe_json(void **state)
 {
         (void) state;
-        struct crdma_context *ctx = ctx_for("rxe");
-        struct crdma_device_list *list = scan_ok(ctx);
+        struct crdma_context *ctx = fixture_context("rxe");
+        struct crdma_device_list *list = fixture_scan(ctx);
         char *json = NULL;
         assert_int_equal(crdma_device_list_to_json(list, false, &json, NULL), 0);
         assert_string_equal(json,
@@ -190,9 +165,9 @@ static void test_netlink_indexes(void **state)
         nl_replay_done(&p.get);
         nl_replay_netns_mode(&p.sys, 0);
         nl_replay_error(&p.sys, 0, NULL);
-        struct crdma_context *ctx = ctx_for("rxe");
+        struct crdma_context *ctx = fixture_context("rxe");
         crdma_context_set_netlink_ops(ctx, &nl_replay_ops, &p);
-        struct crdma_device_list *list = scan_ok(ctx);
+        struct crdma_device_list *list = fixture_scan(ctx);
         assert_int_equal(crdma_device_index(crdma_device_list_find(list, "rxe0")), 2);
         assert_int_equal(crdma_device_index(crdma_device_list_find(list, "rxe1")), 3);
         enum crdma_netns mode;
@@ -203,9 +178,9 @@ static void test_netlink_indexes(void **state)
 
         /* Netlink failing is not a scan failure: indexes stay unknown. */
         struct nl_replay_pair none = { 0 };
-        ctx = ctx_for("rxe");
+        ctx = fixture_context("rxe");
         crdma_context_set_netlink_ops(ctx, &nl_replay_ops, &none);
-        list = scan_ok(ctx);
+        list = fixture_scan(ctx);
         assert_int_equal(crdma_device_index(crdma_device_list_get(list, 0)), -1);
         assert_int_equal(crdma_device_list_netns_mode(list, &mode), -ENODATA);
         crdma_device_list_free(list);
@@ -215,8 +190,8 @@ static void test_netlink_indexes(void **state)
 static void test_missing_optional(void **state)
 {
         (void) state;
-        struct crdma_context *ctx = ctx_for("missing-optional");
-        struct crdma_device_list *list = scan_ok(ctx);
+        struct crdma_context *ctx = fixture_context("missing-optional");
+        struct crdma_device_list *list = fixture_scan(ctx);
         assert_true(crdma_device_list_count(list) >= 1);
         crdma_device_list_free(list);
         crdma_context_free(ctx);
@@ -227,8 +202,8 @@ static void test_no_rdma(void **state)
         (void) state;
         const char *presets[] = { "none", "empty" };
         for (int i = 0; i < 2; i++) {
-                struct crdma_context *ctx = ctx_for(presets[i]);
-                struct crdma_device_list *list = scan_ok(ctx);
+                struct crdma_context *ctx = fixture_context(presets[i]);
+                struct crdma_device_list *list = fixture_scan(ctx);
                 assert_int_equal(crdma_device_list_count(list), 0);
                 crdma_device_list_free(list);
                 crdma_context_free(ctx);
@@ -237,11 +212,11 @@ static void test_no_rdma(void **state)
 
 static void broken(const char *preset, const char *file, const char *why)
 {
-        struct crdma_context *ctx = ctx_for(preset);
+        struct crdma_context *ctx = fixture_context(preset);
         struct crdma_device_list *list = (void *) 0x1;
         struct crdma_error *err = NULL;
         char expect[768];
-        snprintf(expect, sizeof(expect), "%s/%s: %s", tree(preset), file, why);
+        snprintf(expect, sizeof(expect), "%s/%s: %s", fixture_sysfs(preset), file, why);
         assert_int_equal(crdma_devices_scan(ctx, &list, &err), -EINVAL);
         assert_ptr_equal(list, (void *) 0x1);
         assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_SYSTEM);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Device nodes in a rootfs the container's user controls.  Needs root (mknod,
- * setns): skipped otherwise.  The "container" is this process: its mount
- * namespace and a temporary rootfs. */
+ * mount): the program skips (exit 77) otherwise.  The "container" is this
+ * process: its mount namespace and a temporary rootfs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -21,6 +21,7 @@
 #include "context.h"
 #include "devnodes.h"
 #include "error.h"
+#include "fixture.h"
 
 /* This process's <proc>/<pid> directory, as the pinned container's would be
  * (kept open for the test's life). */
@@ -33,6 +34,8 @@ static int self_dir(void)
 }
 
 static char rootfs[64];
+/* Where a symlink in the rootfs would lead on the host: must stay empty. */
+#define OUTSIDE "/tmp/crdma-test-devnodes-outside"
 static char path[256];
 
 static const char *at(const char *rel)
@@ -50,13 +53,9 @@ static const struct crdma_plan_node nodes[] = {
 static int fresh_rootfs(void **state)
 {
         (void) state;
-        if (geteuid() != 0)
-                return 0;
-        char cmd[160];
         if (rootfs[0]) {
                 umount2(rootfs, MNT_DETACH);
-                snprintf(cmd, sizeof(cmd), "rm -rf '%s'", rootfs);
-                if (system(cmd) != 0)
+                if (fixture_rm_tree(rootfs) < 0)
                         return -1;
         }
         /* A runtime binds the rootfs onto itself in the container's mount
@@ -67,8 +66,8 @@ static int fresh_rootfs(void **state)
                             mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0))
                 return -1;
         private_ns = true;
-        snprintf(rootfs, sizeof(rootfs), "/tmp/crdma-test-devnodes-XXXXXX");
-        if (!mkdtemp(rootfs) || mount(rootfs, rootfs, NULL, MS_BIND, NULL) < 0)
+        fixture_tmpdir(rootfs, sizeof(rootfs), "devnodes");
+        if (mount(rootfs, rootfs, NULL, MS_BIND, NULL) < 0)
                 return -1;
         return mkdir(at("dev"), 0755);
 }
@@ -79,9 +78,7 @@ static int cleanup_rootfs(void **state)
         if (!rootfs[0])
                 return 0;
         umount2(rootfs, MNT_DETACH);
-        char cmd[160];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s' /tmp/crdma-test-devnodes-outside", rootfs);
-        return system(cmd) == 0 ? 0 : -1;
+        return fixture_rm_tree(rootfs) == 0 && fixture_rm_tree(OUTSIDE) == 0 ? 0 : -1;
 }
 
 static struct crdma_context *ctx_new(void)
@@ -118,8 +115,6 @@ static int create(size_t n, struct crdma_devnodes_undo **undo, struct crdma_erro
 static void test_create_and_undo(void **state)
 {
         (void) state;
-        if (geteuid() != 0)
-                skip();
         struct crdma_devnodes_undo *undo = NULL;
         assert_int_equal(create(3, &undo, NULL), 0);
         assert_chr("dev/infiniband/rdma_cm", 10, 124, 0666);
@@ -153,13 +148,11 @@ static void refused(size_t n, const char *needle)
 static void test_dev_symlink(void **state)
 {
         (void) state;
-        if (geteuid() != 0)
-                skip();
         assert_int_equal(rmdir(at("dev")), 0);
-        assert_int_equal(mkdir("/tmp/crdma-test-devnodes-outside", 0755), 0);
-        assert_int_equal(symlink("/tmp/crdma-test-devnodes-outside", at("dev")), 0);
+        assert_int_equal(mkdir(OUTSIDE, 0755), 0);
+        assert_int_equal(symlink(OUTSIDE, at("dev")), 0);
         refused(2, "/dev: is a symlink");
-        assert_int_equal(rmdir("/tmp/crdma-test-devnodes-outside"), 0); /* still empty */
+        assert_int_equal(rmdir(OUTSIDE), 0); /* still empty */
 
         /* Relative escape: ../../.. stays inside the root with RESOLVE_IN_ROOT
          * but links are refused before that matters. */
@@ -171,12 +164,10 @@ static void test_dev_symlink(void **state)
 static void test_infiniband_symlink(void **state)
 {
         (void) state;
-        if (geteuid() != 0)
-                skip();
-        assert_int_equal(mkdir("/tmp/crdma-test-devnodes-outside", 0755), 0);
-        assert_int_equal(symlink("/tmp/crdma-test-devnodes-outside", at("dev/infiniband")), 0);
+        assert_int_equal(mkdir(OUTSIDE, 0755), 0);
+        assert_int_equal(symlink(OUTSIDE, at("dev/infiniband")), 0);
         refused(2, "/dev/infiniband: is not a directory");
-        assert_int_equal(rmdir("/tmp/crdma-test-devnodes-outside"), 0);
+        assert_int_equal(rmdir(OUTSIDE), 0);
         assert_int_equal(unlink(at("dev/infiniband")), 0);
         assert_int_equal(symlink("/proc/1/root", at("dev/infiniband")), 0);
         refused(2, "/dev/infiniband: is not a directory");
@@ -185,8 +176,6 @@ static void test_infiniband_symlink(void **state)
 static void test_existing_wrong_file(void **state)
 {
         (void) state;
-        if (geteuid() != 0)
-                skip();
         assert_int_equal(mkdir(at("dev/infiniband"), 0755), 0);
         int fd = open(at("dev/infiniband/uverbs0"), O_CREAT | O_WRONLY, 0644);
         assert_true(fd >= 0);
@@ -214,14 +203,13 @@ static void test_existing_wrong_file(void **state)
 static void test_no_dev(void **state)
 {
         (void) state;
-        if (geteuid() != 0)
-                skip();
         assert_int_equal(rmdir(at("dev")), 0);
         refused(1, "/dev: cannot open as a directory");
 }
 
 int main(void)
 {
+        fixture_require_root("mknod and mount in a mount namespace of its own");
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup(test_create_and_undo, fresh_rootfs),
                 cmocka_unit_test_setup(test_dev_symlink, fresh_rootfs),

@@ -33,59 +33,12 @@
 #include "context.h"
 #include "error.h"
 #include "fault.h"
+#include "fixture.h"
 #include "nl-replay.h"
 
 #define MEMLOCK_BEFORE (64 * 1024)
 
 /* ------------------------------------------------------------ netlink script */
-
-struct step {
-        unsigned op;
-        bool in_netns;
-        struct nl_replay reply;
-};
-
-struct script {
-        struct step steps[12];
-        size_t n, next;
-};
-
-static struct nl_replay *expect_nl(struct script *s, unsigned op, bool in_netns)
-{
-        assert_true(s->n < ELEMENTSOF(s->steps));
-        struct step *st = &s->steps[s->n++];
-        *st = (struct step){ .op = op, .in_netns = in_netns };
-        return &st->reply;
-}
-
-static int play(struct script *s, bool in_netns, struct nlmsghdr *req, mnl_cb_t cb, void *cb_data,
-                char *ext_ack, size_t ext_ack_len)
-{
-        if (s->next >= s->n)
-                fail_msg("netlink request %u beyond the script", req->nlmsg_type & 0x3ff);
-        struct step *st = &s->steps[s->next++];
-        assert_int_equal(req->nlmsg_type & ((1u << 10) - 1), st->op);
-        assert_int_equal(in_netns, st->in_netns);
-        return crdma_nl_run(st->reply.buf, st->reply.len, 0, 0, cb, cb_data, ext_ack, ext_ack_len);
-}
-
-static int script_transact(void *data, struct nlmsghdr *req, mnl_cb_t cb, void *cb_data,
-                           char *ext_ack, size_t ext_ack_len)
-{
-        return play(data, false, req, cb, cb_data, ext_ack, ext_ack_len);
-}
-
-static int script_transact_in_netns(void *data, int netns_fd, struct nlmsghdr *req, mnl_cb_t cb,
-                                    void *cb_data, char *ext_ack, size_t ext_ack_len)
-{
-        assert_true(netns_fd >= 0);
-        return play(data, true, req, cb, cb_data, ext_ack, ext_ack_len);
-}
-
-static const struct crdma_netlink_ops script_ops = {
-        .transact = script_transact,
-        .transact_in_netns = script_transact_in_netns,
-};
 
 static void nl_devices(struct nl_replay *r, bool rxe0, bool rxe1)
 {
@@ -106,14 +59,9 @@ static void nl_mode_exclusive(struct nl_replay *r)
 
 static void put(const char *dir, const char *rel, const char *text)
 {
-        char path[512], cmd[600];
+        char path[512];
         snprintf(path, sizeof(path), "%s/%s", dir, rel);
-        snprintf(cmd, sizeof(cmd), "mkdir -p \"$(dirname '%s')\"", path);
-        assert_int_equal(system(cmd), 0);
-        FILE *f = fopen(path, "w");
-        assert_non_null(f);
-        fputs(text, f);
-        fclose(f);
+        fixture_write_file(path, text);
 }
 
 static const char *get(const char *dir, const char *rel)
@@ -152,7 +100,7 @@ struct fixture {
         char rootfs[96], cgroup[96], proc[96];
         pid_t child;
         bool own_netns;
-        struct script s;
+        struct nl_script s;
         struct crdma_context *ctx;
         struct crdma_device_list *devices;
 };
@@ -200,8 +148,10 @@ static int setup(void **state)
         *state = f;
         if (geteuid() != 0)
                 return 0; /* every test skips: mknod and setns need root */
-        snprintf(f->base, sizeof(f->base), "/tmp/crdma-test-fault-XXXXXX");
-        assert_non_null(mkdtemp(f->base));
+        fixture_tmpdir(f->base, sizeof(f->base), "fault");
+        /* The script checks that a request is spoken inside a namespace, not
+         * which: the library opens the child's itself, from the proc root. */
+        nl_script_init(&f->s, -EBADF);
         snprintf(f->rootfs, sizeof(f->rootfs), "%s/rootfs", f->base);
         snprintf(f->cgroup, sizeof(f->cgroup), "%s/cgroup", f->base);
         snprintf(f->proc, sizeof(f->proc), "%s/proc", f->base);
@@ -235,9 +185,7 @@ static int setup(void **state)
         snprintf(target, sizeof(target), "/proc/%d/ns", (int) getpid());
         link_to(f->proc, "1/ns", target);
 
-        assert_int_equal(crdma_context_new(&f->ctx, NULL), 0);
-        assert_int_equal(crdma_context_set_root(f->ctx, CRDMA_ROOT_SYSFS,
-                                                CRDMA_TEST_DATA "/sysfs/rxe", NULL), 0);
+        f->ctx = fixture_context("rxe");
         assert_int_equal(crdma_context_set_root(f->ctx, CRDMA_ROOT_CGROUP, f->cgroup, NULL), 0);
         assert_int_equal(crdma_context_set_root(f->ctx, CRDMA_ROOT_PROC, f->proc, NULL), 0);
         assert_int_equal(crdma_devices_scan(f->ctx, &f->devices, NULL), 0);
@@ -252,15 +200,11 @@ static int teardown(void **state)
                 waitpid(f->child, NULL, 0);
         }
         if (f->ctx)
-                /* Every scripted netlink request was made. */
-                assert_int_equal(f->s.next, f->s.n);
+                nl_script_assert_done(&f->s);
         crdma_device_list_free(f->devices);
         crdma_context_free(f->ctx);
-        if (f->base[0]) {
-                char cmd[128];
-                snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->base);
-                assert_int_equal(system(cmd), 0);
-        }
+        if (f->base[0])
+                assert_int_equal(fixture_rm_tree(f->base), 0);
         free(f);
         return 0;
 }
@@ -273,28 +217,17 @@ static struct fixture *fixture(void **state, bool exclusive)
         if (exclusive) {
                 if (!f->own_netns)
                         skip();
-                crdma_context_set_netlink_ops(f->ctx, &script_ops, &f->s);
+                crdma_context_set_netlink_ops(f->ctx, &nl_script_ops, &f->s);
         }
         return f;
 }
 
 static struct crdma_plan *plan_for(struct fixture *f, bool exclusive)
 {
-        struct crdma_kv kv[] = {
-                { "io.crdma.devices", "rxe0,rxe1" },
-                { "io.crdma.hca-handles", "3" },
-                { "io.crdma.memlock", "1M" },
-                { "io.crdma.netns", "exclusive" },
-        };
-        struct crdma_policy *policy = NULL;
-        struct crdma_request *req = NULL;
-        struct crdma_plan *plan = NULL;
-        const char *pol = "{\"version\": 1}";
-        assert_int_equal(crdma_policy_parse(pol, strlen(pol), "test", &policy, NULL), 0);
-        assert_int_equal(crdma_request_from_annotations(kv, exclusive ? 4 : 3, &req, NULL), 0);
-        assert_int_equal(crdma_plan_new(f->ctx, req, f->devices, policy, &plan, NULL), 0);
-        crdma_request_free(req);
-        crdma_policy_free(policy);
+        const char *kv[] = { "io.crdma.devices=rxe0,rxe1", "io.crdma.hca-handles=3",
+                             "io.crdma.memlock=1M", exclusive ? "io.crdma.netns=exclusive" : NULL,
+                             NULL };
+        struct crdma_plan *plan = fixture_plan_ok(f->ctx, f->devices, "{\"version\": 1}", kv);
         /* The order the checkpoints count in. */
         const char *path = NULL;
         assert_int_equal(crdma_plan_node(plan, 0, &path, NULL, NULL, NULL, NULL), 0);
@@ -561,9 +494,9 @@ static void test_no_fault_applies(void **state)
 static void test_netns_move(void **state)
 {
         struct fixture *f = fixture(state, true);
-        struct script *s = &f->s;
-        nl_mode_exclusive(expect_nl(s, RDMA_NLDEV_CMD_SYS_GET, false)); /* prepare_exclusive */
-        nl_devices(expect_nl(s, RDMA_NLDEV_CMD_GET, false), true, true);
+        struct nl_script *s = &f->s;
+        nl_mode_exclusive(nl_script_expect(s, RDMA_NLDEV_CMD_SYS_GET, false)); /* prepare_exclusive */
+        nl_devices(nl_script_expect(s, RDMA_NLDEV_CMD_GET, false), true, true);
         apply_fails(f, true, "netns-move", 1, EPERM,
                     "device rxe0: moving it into the container's network namespace needs "
                     "CAP_NET_ADMIN in the initial user namespace and over the container's network "
@@ -575,14 +508,14 @@ static void test_netns_move(void **state)
         put(f->cgroup, "devices/c1/devices.allow", "");
         put(f->cgroup, "devices/c1/devices.deny", "");
         put(f->cgroup, "rdma/c1/rdma.max", "rxe0 hca_handle=max hca_object=max\n");
-        nl_mode_exclusive(expect_nl(s, RDMA_NLDEV_CMD_SYS_GET, false));
-        nl_devices(expect_nl(s, RDMA_NLDEV_CMD_GET, false), true, true);
-        nl_replay_error(expect_nl(s, RDMA_NLDEV_CMD_SET, false), 0, NULL); /* rxe0 moved */
-        nl_devices(expect_nl(s, RDMA_NLDEV_CMD_GET, false), false, true);
+        nl_mode_exclusive(nl_script_expect(s, RDMA_NLDEV_CMD_SYS_GET, false));
+        nl_devices(nl_script_expect(s, RDMA_NLDEV_CMD_GET, false), true, true);
+        nl_replay_error(nl_script_expect(s, RDMA_NLDEV_CMD_SET, false), 0, NULL); /* rxe0 moved */
+        nl_devices(nl_script_expect(s, RDMA_NLDEV_CMD_GET, false), false, true);
         /* rollback: rxe0 back, asked from inside the container's namespace */
-        nl_mode_exclusive(expect_nl(s, RDMA_NLDEV_CMD_SYS_GET, false));
-        nl_devices(expect_nl(s, RDMA_NLDEV_CMD_GET, true), true, false);
-        nl_replay_error(expect_nl(s, RDMA_NLDEV_CMD_SET, true), 0, NULL);
+        nl_mode_exclusive(nl_script_expect(s, RDMA_NLDEV_CMD_SYS_GET, false));
+        nl_devices(nl_script_expect(s, RDMA_NLDEV_CMD_GET, true), true, false);
+        nl_replay_error(nl_script_expect(s, RDMA_NLDEV_CMD_SET, true), 0, NULL);
         apply_fails(f, true, "netns-move", 2, EPERM,
                     "device rxe1: moving it into the container's network namespace needs "
                     "CAP_NET_ADMIN");
@@ -596,14 +529,14 @@ static void test_netns_move(void **state)
 static void test_netns_move_rollback_fails(void **state)
 {
         struct fixture *f = fixture(state, true);
-        struct script *s = &f->s;
-        nl_mode_exclusive(expect_nl(s, RDMA_NLDEV_CMD_SYS_GET, false));
-        nl_devices(expect_nl(s, RDMA_NLDEV_CMD_GET, false), true, true);
-        nl_replay_error(expect_nl(s, RDMA_NLDEV_CMD_SET, false), 0, NULL);
-        nl_devices(expect_nl(s, RDMA_NLDEV_CMD_GET, false), false, true);
-        nl_mode_exclusive(expect_nl(s, RDMA_NLDEV_CMD_SYS_GET, false));
-        nl_devices(expect_nl(s, RDMA_NLDEV_CMD_GET, true), true, false);
-        nl_replay_error(expect_nl(s, RDMA_NLDEV_CMD_SET, true), -EBUSY, "Device is busy");
+        struct nl_script *s = &f->s;
+        nl_mode_exclusive(nl_script_expect(s, RDMA_NLDEV_CMD_SYS_GET, false));
+        nl_devices(nl_script_expect(s, RDMA_NLDEV_CMD_GET, false), true, true);
+        nl_replay_error(nl_script_expect(s, RDMA_NLDEV_CMD_SET, false), 0, NULL);
+        nl_devices(nl_script_expect(s, RDMA_NLDEV_CMD_GET, false), false, true);
+        nl_mode_exclusive(nl_script_expect(s, RDMA_NLDEV_CMD_SYS_GET, false));
+        nl_devices(nl_script_expect(s, RDMA_NLDEV_CMD_GET, true), true, false);
+        nl_replay_error(nl_script_expect(s, RDMA_NLDEV_CMD_SET, true), -EBUSY, "Device is busy");
 
         struct crdma_plan *plan = plan_for(f, true);
         struct crdma_container *c = NULL;
@@ -631,20 +564,20 @@ static void test_netns_move_rollback_fails(void **state)
 static void test_netns_return(void **state)
 {
         struct fixture *f = fixture(state, true);
-        struct script *s = &f->s;
+        struct nl_script *s = &f->s;
         /* The proc root lists no process in the child's namespace: not in use. */
         char netns[64];
         snprintf(netns, sizeof(netns), "/proc/%d/ns/net", (int) f->child);
-        nl_mode_exclusive(expect_nl(s, RDMA_NLDEV_CMD_SYS_GET, false));
-        nl_devices(expect_nl(s, RDMA_NLDEV_CMD_GET, true), true, false);
+        nl_mode_exclusive(nl_script_expect(s, RDMA_NLDEV_CMD_SYS_GET, false));
+        nl_devices(nl_script_expect(s, RDMA_NLDEV_CMD_GET, true), true, false);
         struct crdma_kv kv[] = { { "io.crdma.devices", "rxe0" }, { "io.crdma.netns", "exclusive" } };
         struct crdma_request *req = NULL;
         assert_int_equal(crdma_request_from_annotations(kv, 2, &req, NULL), 0);
         char rel[32];
         snprintf(rel, sizeof(rel), "%d", (int) f->child);
-        char cmd[256];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s/%s'", f->proc, rel);
-        assert_int_equal(system(cmd), 0);
+        char dir[256];
+        snprintf(dir, sizeof(dir), "%s/%s", f->proc, rel);
+        assert_int_equal(fixture_rm_tree(dir), 0);
         assert_int_equal(crdma_fault_set(f->ctx, "netns-return", 1), 0);
         struct crdma_error *err = NULL;
         assert_int_equal(crdma_release(f->ctx, req, netns, &err), -ENODEV);

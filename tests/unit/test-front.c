@@ -13,9 +13,9 @@
 
 #include "cleanup.h"
 #include "context.h"
+#include "fixture.h"
 #include "nl-replay.h"
 
-#define RXE CRDMA_TEST_DATA "/sysfs/rxe"
 
 struct fixture {
         struct crdma_context *ctx;
@@ -26,11 +26,8 @@ static int setup(void **state)
 {
         struct fixture *f = calloc(1, sizeof(*f));
         assert_non_null(f);
-        assert_int_equal(crdma_context_new(&f->ctx, NULL), 0);
-        assert_int_equal(crdma_context_set_root(f->ctx, CRDMA_ROOT_SYSFS, RXE, NULL), 0);
-        assert_int_equal(crdma_context_set_policy_path(f->ctx, NULL, NULL), 0);
-        snprintf(f->dir, sizeof(f->dir), "/tmp/test-front.XXXXXX");
-        assert_non_null(mkdtemp(f->dir));
+        f->ctx = fixture_context("rxe");
+        fixture_tmpdir(f->dir, sizeof(f->dir), "front");
         *state = f;
         return 0;
 }
@@ -39,10 +36,7 @@ static int teardown(void **state)
 {
         struct fixture *f = *state;
         crdma_context_free(f->ctx);
-        char path[128];
-        snprintf(path, sizeof(path), "%s/policy.json", f->dir);
-        unlink(path);
-        rmdir(f->dir);
+        assert_int_equal(fixture_rm_tree(f->dir), 0);
         free(f);
         return 0;
 }

@@ -23,6 +23,7 @@
 #include "document.h"
 #include "cleanup.h"
 #include "error.h"
+#include "fixture.h"
 #include "json-read.h"
 #include "state.h"
 #include "util.h"
@@ -486,9 +487,7 @@ static void test_scan_shape(void **state)
 static int setup(void **state)
 {
         (void) state;
-        snprintf(bundle, sizeof(bundle), "/tmp/crdma-test-hostile-XXXXXX");
-        if (!mkdtemp(bundle))
-                return -1;
+        fixture_tmpdir(bundle, sizeof(bundle), "hostile");
         write_file("config.json", plain_config, strlen(plain_config));
         return 0;
 }
@@ -496,9 +495,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         (void) state;
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", bundle);
-        return system(cmd);
+        return fixture_rm_tree(bundle);
 }
 
 int main(int argc, char **argv)

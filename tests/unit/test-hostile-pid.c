@@ -23,6 +23,7 @@
 #include "container.h"
 #include "context.h"
 #include "error.h"
+#include "fixture.h"
 
 struct fixture {
         char proc[64];
@@ -63,9 +64,9 @@ static void stat_line(struct fixture *f, char state)
 static int setup(void **state)
 {
         struct fixture *f = calloc(1, sizeof(*f));
-        snprintf(f->proc, sizeof(f->proc), "/tmp/crdma-test-pin-XXXXXX");
-        if (!f || !mkdtemp(f->proc))
+        if (!f)
                 return -1;
+        fixture_tmpdir(f->proc, sizeof(f->proc), "pin");
         snprintf(f->pid, sizeof(f->pid), "%d", (int) getpid());
         char rel[64];
         mkdirs(f->proc, "self");
@@ -96,9 +97,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct fixture *f = *state;
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf %s", f->proc);
-        assert_int_equal(system(cmd), 0);
+        assert_int_equal(fixture_rm_tree(f->proc), 0);
         crdma_context_free(f->ctx);
         crdma_context_free(f->real);
         free(f);

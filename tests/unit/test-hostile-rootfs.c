@@ -2,9 +2,9 @@
 /* The rootfs path crdma reads from config.json, swapped after the runtime
  * mounted the rootfs: renamed and replaced by an impostor directory, or by a
  * symlink to a host directory.  crdma_devnodes_create must refuse and make
- * nothing, anywhere.  Needs root (mount, mknod); the "container" is this
- * process in a mount namespace of its own.  With real runc and crun:
- * tests/vm 41. */
+ * nothing, anywhere.  Needs root (mount, mknod): the program skips (exit 77)
+ * otherwise.  The "container" is this process in a mount namespace of its
+ * own.  With real runc and crun: tests/vm 41. */
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -24,6 +24,7 @@
 #include "context.h"
 #include "devnodes.h"
 #include "error.h"
+#include "fixture.h"
 
 /* This process's <proc>/<pid> directory, as the pinned container's would be
  * (kept open for the test's life). */
@@ -52,15 +53,13 @@ static const struct crdma_plan_node nodes[] = {
 static int setup(void **state)
 {
         (void) state;
-        if (geteuid() != 0)
-                return 0;
         if (host_ns < 0)
                 host_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
         if (host_ns < 0 || unshare(CLONE_NEWNS) < 0 ||
             mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
                 return -1;
-        snprintf(base, sizeof(base), "/tmp/crdma-test-rootfs-XXXXXX");
-        if (!mkdtemp(base) || mkdir(at("rootfs"), 0755) < 0 || mkdir(at("rootfs/dev"), 0755) < 0 ||
+        fixture_tmpdir(base, sizeof(base), "rootfs");
+        if (mkdir(at("rootfs"), 0755) < 0 || mkdir(at("rootfs/dev"), 0755) < 0 ||
             mkdir(at("host"), 0755) < 0 || mkdir(at("host/dev"), 0755) < 0)
                 return -1;
         /* The runtime's doing: the rootfs bound onto itself. */
@@ -76,9 +75,7 @@ static int teardown(void **state)
                 return 0;
         umount2(at("rootfs"), MNT_DETACH);
         umount2(at("rootfs.real"), MNT_DETACH);
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
-        return system(cmd) == 0 ? 0 : -1;
+        return fixture_rm_tree(base) == 0 ? 0 : -1;
 }
 
 static void refused(const char *needle)
@@ -121,8 +118,6 @@ static bool exists(const char *rel)
 static void test_renamed_and_replaced(void **state)
 {
         (void) state;
-        if (geteuid() != 0)
-                skip();
         /* The mount moves with the renamed directory; the impostor at the
          * old path is a plain host directory. */
         host_rename("rootfs", "rootfs.real");
@@ -136,8 +131,6 @@ static void test_renamed_and_replaced(void **state)
 static void test_replaced_by_symlink(void **state)
 {
         (void) state;
-        if (geteuid() != 0)
-                skip();
         host_rename("rootfs", "rootfs.real");
         char host[128];
         snprintf(host, sizeof(host), "%s/host", base);
@@ -155,8 +148,6 @@ static void test_replaced_by_symlink(void **state)
 static void test_mounted_rootfs_works(void **state)
 {
         (void) state;
-        if (geteuid() != 0)
-                skip();
         struct crdma_context *ctx = NULL;
         struct crdma_devnodes_undo *undo = NULL;
         struct crdma_error *err = NULL;
@@ -173,6 +164,7 @@ static void test_mounted_rootfs_works(void **state)
 
 int main(void)
 {
+        fixture_require_root("mount and mknod in a mount namespace of its own");
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_mounted_rootfs_works, setup, teardown),
                 cmocka_unit_test_setup_teardown(test_renamed_and_replaced, setup, teardown),

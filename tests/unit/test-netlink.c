@@ -106,17 +106,73 @@ static void test_netns_mode(void **state)
         crdma_context_free(ctx);
 }
 
-static void test_fake_sysfs_disables_netlink(void **state)
+/* RDMA netlink is a setting of its own: on by default, turned off and on
+ * again by crdma_context_set_netlink, and left alone by the sysfs root. */
+static void test_set_netlink(void **state)
 {
         (void) state;
         struct crdma_context *ctx = NULL;
         assert_int_equal(crdma_context_new(&ctx, NULL), 0);
-        assert_ptr_equal(ctx->nl_ops, &crdma_netlink_kernel_ops);
+        assert_ptr_equal(crdma_context_netlink(ctx), &crdma_netlink_kernel_ops);
+        /* A sysfs root other than /sys no longer turns it off. */
         assert_int_equal(crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS, "/", NULL), 0);
-        assert_null(ctx->nl_ops);
+        assert_ptr_equal(crdma_context_netlink(ctx), &crdma_netlink_kernel_ops);
+        crdma_context_free(ctx);
+
+        struct nl_replay_pair p = { 0 };
+        nl_replay_device(&p.get, 2, "rxe0");
+        nl_replay_device(&p.get, 3, "rxe1");
+        nl_replay_done(&p.get);
+        nl_replay_netns_mode(&p.sys, 0);
+        nl_replay_error(&p.sys, 0, NULL);
+        ctx = ctx_with(&p);
+        assert_int_equal(crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS,
+                                                CRDMA_TEST_DATA "/sysfs/rxe", NULL), 0);
+
+        /* On, with the replayed kernel: the scan knows the mode and the indexes. */
+        struct crdma_device_list *list = NULL;
+        enum crdma_netns mode = CRDMA_NETNS_SHARED;
+        assert_int_equal(crdma_devices_scan(ctx, &list, NULL), 0);
+        assert_int_equal(crdma_device_list_netns_mode(list, &mode), 0);
+        assert_int_equal(mode, CRDMA_NETNS_EXCLUSIVE);
+        assert_int_equal(crdma_device_index(crdma_device_list_find(list, "rxe1")), 3);
+        crdma_device_list_free(list);
+        assert_int_equal(crdma_system_netns_mode(ctx, &mode, NULL), 0);
+        assert_int_equal(mode, CRDMA_NETNS_EXCLUSIVE);
+
+        /* Off: nothing is asked; the mode is unknown, the indexes -1, and
+         * reading the mode now is refused. */
+        assert_int_equal(crdma_context_set_netlink(ctx, false, NULL), 0);
+        int get_calls = p.get.calls, sys_calls = p.sys.calls;
+        assert_int_equal(crdma_devices_scan(ctx, &list, NULL), 0);
+        assert_int_equal(crdma_device_list_netns_mode(list, &mode), -ENODATA);
+        assert_int_equal(crdma_device_index(crdma_device_list_find(list, "rxe1")), -1);
+        crdma_device_list_free(list);
         struct crdma_error *err = NULL;
+        assert_int_equal(crdma_system_netns_mode(ctx, &mode, &err), -EOPNOTSUPP);
+        assert_non_null(strstr(crdma_error_message(err), "RDMA netlink: turned off"));
+        crdma_error_free(err);
         bool shared;
+        err = NULL;
         assert_int_equal(crdma_nl_netns_shared(ctx, &shared, &err), -EOPNOTSUPP);
+        crdma_error_free(err);
+        assert_int_equal(p.get.calls, get_calls);
+        assert_int_equal(p.sys.calls, sys_calls);
+
+        /* On again: the same transport answers. */
+        assert_int_equal(crdma_context_set_netlink(ctx, true, NULL), 0);
+        assert_int_equal(crdma_devices_scan(ctx, &list, NULL), 0);
+        assert_int_equal(crdma_device_list_netns_mode(list, &mode), 0);
+        assert_int_equal(mode, CRDMA_NETNS_EXCLUSIVE);
+        crdma_device_list_free(list);
+        assert_true(p.sys.calls > sys_calls);
+
+        /* Setting the sysfs root again changes nothing of that. */
+        assert_int_equal(crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS,
+                                                CRDMA_TEST_DATA "/sysfs/mixed", NULL), 0);
+        assert_int_equal(crdma_system_netns_mode(ctx, &mode, NULL), 0);
+        err = NULL;
+        assert_int_equal(crdma_context_set_netlink(NULL, false, &err), -EINVAL);
         crdma_error_free(err);
         crdma_context_free(ctx);
 }
@@ -128,7 +184,7 @@ int main(void)
                 cmocka_unit_test(test_kernel_error_with_ext_ack),
                 cmocka_unit_test(test_malformed_device),
                 cmocka_unit_test(test_netns_mode),
-                cmocka_unit_test(test_fake_sysfs_disables_netlink),
+                cmocka_unit_test(test_set_netlink),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -21,95 +21,9 @@
 #include "cleanup.h"
 #include "context.h"
 #include "error.h"
+#include "fixture.h"
 #include "netns.h"
 #include "nl-replay.h"
-
-struct step {
-        unsigned op;   /* RDMA_NLDEV_CMD_* the request must carry */
-        bool in_netns; /* spoken from inside the container's namespace */
-        struct nl_replay reply;
-};
-
-struct script {
-        struct step steps[6];
-        size_t n, next;
-        int netns_fd; /* the container's namespace, for in-netns steps */
-        /* what SET and SYS_SET requests carried */
-        int64_t set_index, set_ns_fd, sys_mode;
-};
-
-static struct step *step_add(struct script *s, unsigned op, bool in_netns)
-{
-        assert_true(s->n < ELEMENTSOF(s->steps));
-        struct step *st = &s->steps[s->n++];
-        st->op = op;
-        st->in_netns = in_netns;
-        return st;
-}
-
-static bool same_file(int a, int b)
-{
-        struct stat sa, sb;
-        assert_int_equal(fstat(a, &sa), 0);
-        assert_int_equal(fstat(b, &sb), 0);
-        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-static int req_attr_cb(const struct nlattr *attr, void *data)
-{
-        const struct nlattr **tb = data;
-        if (mnl_attr_get_type(attr) < RDMA_NLDEV_ATTR_MAX)
-                tb[mnl_attr_get_type(attr)] = attr;
-        return MNL_CB_OK;
-}
-
-static int play(struct script *s, int netns_fd, struct nlmsghdr *req, mnl_cb_t cb, void *cb_data,
-                char *ext_ack, size_t ext_ack_len)
-{
-        assert_true(s->next < s->n); /* no request beyond the script */
-        struct step *st = &s->steps[s->next++];
-        assert_int_equal(req->nlmsg_type >> 10, RDMA_NL_NLDEV);
-        assert_int_equal(req->nlmsg_type & ((1u << 10) - 1), st->op);
-        assert_int_equal(netns_fd >= 0, st->in_netns);
-        if (st->in_netns)
-                assert_true(same_file(netns_fd, s->netns_fd));
-
-        const struct nlattr *tb[RDMA_NLDEV_ATTR_MAX] = { 0 };
-        assert_true(mnl_attr_parse(req, 0, req_attr_cb, tb) >= 0);
-        if (st->op == RDMA_NLDEV_CMD_SET) {
-                assert_non_null(tb[RDMA_NLDEV_ATTR_DEV_INDEX]);
-                assert_non_null(tb[RDMA_NLDEV_NET_NS_FD]);
-                assert_int_equal(mnl_attr_get_payload_len(tb[RDMA_NLDEV_NET_NS_FD]), 4);
-                s->set_index = mnl_attr_get_u32(tb[RDMA_NLDEV_ATTR_DEV_INDEX]);
-                s->set_ns_fd = mnl_attr_get_u32(tb[RDMA_NLDEV_NET_NS_FD]);
-        }
-        if (st->op == RDMA_NLDEV_CMD_SYS_SET) {
-                assert_non_null(tb[RDMA_NLDEV_SYS_ATTR_NETNS_MODE]);
-                s->sys_mode = mnl_attr_get_u8(tb[RDMA_NLDEV_SYS_ATTR_NETNS_MODE]);
-        }
-        int r = crdma_nl_run(st->reply.buf, st->reply.len, 0, 0, cb, cb_data, ext_ack, ext_ack_len);
-        /* The reply ends the transaction, as the kernel transports need. */
-        assert_true(r <= MNL_CB_STOP);
-        return r;
-}
-
-static int script_transact(void *data, struct nlmsghdr *req, mnl_cb_t cb, void *cb_data,
-                           char *ext_ack, size_t ext_ack_len)
-{
-        return play(data, -EBADF, req, cb, cb_data, ext_ack, ext_ack_len);
-}
-
-static int script_transact_in_netns(void *data, int netns_fd, struct nlmsghdr *req, mnl_cb_t cb,
-                                    void *cb_data, char *ext_ack, size_t ext_ack_len)
-{
-        assert_true(netns_fd >= 0);
-        return play(data, netns_fd, req, cb, cb_data, ext_ack, ext_ack_len);
-}
-
-static const struct crdma_netlink_ops script_ops = {
-        .transact = script_transact,
-        .transact_in_netns = script_transact_in_netns,
-};
 
 /* ---------------------------------------------------------------- fixture */
 
@@ -117,7 +31,7 @@ struct fixture {
         char proc[64];     /* fake proc root: 1/ns/net -> this process's netns ("init") */
         int self_netns;    /* this process's netns */
         int other_netns;   /* the "container's": a namespace of its own */
-        struct script s;
+        struct nl_script s;
         struct crdma_context *ctx;
 };
 
@@ -158,8 +72,7 @@ static int setup(void **state)
         struct fixture *f = calloc(1, sizeof(*f));
         assert_non_null(f);
         f->other_netns = open_other_netns();
-        snprintf(f->proc, sizeof(f->proc), "/tmp/crdma-test-netns.XXXXXX");
-        assert_non_null(mkdtemp(f->proc));
+        fixture_tmpdir(f->proc, sizeof(f->proc), "netns");
         char path[128];
         snprintf(path, sizeof(path), "%s/1", f->proc);
         assert_int_equal(mkdir(path, 0755), 0);
@@ -170,11 +83,10 @@ static int setup(void **state)
         f->self_netns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
         assert_true(f->self_netns >= 0);
 
-        f->s.netns_fd = f->other_netns;
-        f->s.set_index = f->s.set_ns_fd = f->s.sys_mode = -1;
+        nl_script_init(&f->s, f->other_netns);
         assert_int_equal(crdma_context_new(&f->ctx, NULL), 0);
         assert_int_equal(crdma_context_set_root(f->ctx, CRDMA_ROOT_PROC, f->proc, NULL), 0);
-        crdma_context_set_netlink_ops(f->ctx, &script_ops, &f->s);
+        crdma_context_set_netlink_ops(f->ctx, &nl_script_ops, &f->s);
         *state = f;
         return 0;
 }
@@ -184,17 +96,9 @@ static int teardown(void **state)
         struct fixture *f = *state;
         if (!f)
                 return 0;
-        /* Every scripted request was made. */
-        assert_int_equal(f->s.next, f->s.n);
+        nl_script_assert_done(&f->s);
         crdma_context_free(f->ctx);
-        char path[128];
-        snprintf(path, sizeof(path), "%s/1/ns/net", f->proc);
-        unlink(path);
-        snprintf(path, sizeof(path), "%s/1/ns", f->proc);
-        rmdir(path);
-        snprintf(path, sizeof(path), "%s/1", f->proc);
-        rmdir(path);
-        rmdir(f->proc);
+        assert_int_equal(fixture_rm_tree(f->proc), 0);
         close(f->self_netns);
         if (f->other_netns >= 0)
                 close(f->other_netns);
@@ -225,8 +129,8 @@ static void reply_devices(struct nl_replay *r, const char *const *names, const u
 static void test_set_mode(void **state)
 {
         struct fixture *f = *state;
-        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, 0, NULL);
-        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, 0, NULL);
+        nl_replay_error(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SYS_SET, false), 0, NULL);
+        nl_replay_error(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SYS_SET, false), 0, NULL);
         assert_int_equal(crdma_netns_set_mode(f->ctx, CRDMA_NETNS_EXCLUSIVE, NULL), 0);
         assert_int_equal(f->s.sys_mode, 0);
         assert_int_equal(crdma_netns_set_mode(f->ctx, CRDMA_NETNS_SHARED, NULL), 0);
@@ -236,8 +140,8 @@ static void test_set_mode(void **state)
 static void test_set_mode_busy(void **state)
 {
         struct fixture *f = *state;
-        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, -EBUSY, NULL);
-        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, -EBUSY, NULL);
+        nl_replay_error(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SYS_SET, false), -EBUSY, NULL);
+        nl_replay_error(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SYS_SET, false), -EBUSY, NULL);
         struct crdma_error *err = NULL;
         assert_int_equal(crdma_netns_set_mode(f->ctx, CRDMA_NETNS_EXCLUSIVE, &err), -EBUSY);
         assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_REFUSED);
@@ -257,7 +161,7 @@ static void test_set_mode_busy(void **state)
 static void test_set_mode_eperm(void **state)
 {
         struct fixture *f = *state;
-        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, -EPERM, NULL);
+        nl_replay_error(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SYS_SET, false), -EPERM, NULL);
         struct crdma_error *err = NULL;
         assert_int_equal(crdma_netns_set_mode(f->ctx, CRDMA_NETNS_EXCLUSIVE, &err), -EPERM);
         assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_SYSTEM);
@@ -270,7 +174,7 @@ static void test_set_mode_eperm(void **state)
 static void test_set_mode_other_error_keeps_ext_ack(void **state)
 {
         struct fixture *f = *state;
-        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_SET, false)->reply, -EINVAL,
+        nl_replay_error(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SYS_SET, false), -EINVAL,
                         "Unknown attribute");
         struct crdma_error *err = NULL;
         assert_int_equal(crdma_netns_set_mode(f->ctx, CRDMA_NETNS_SHARED, &err), -EINVAL);
@@ -301,8 +205,8 @@ static void test_move_and_undo(void **state)
         struct fixture *f = with_other_netns(state);
         static const char *const host[] = { "mlx5_0", "mlx5_1" };
         static const uint32_t host_idx[] = { 0, 3 };
-        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, false)->reply, host, host_idx, 2);
-        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, false)->reply, 0, NULL);
+        reply_devices(nl_script_expect(&f->s, RDMA_NLDEV_CMD_GET, false), host, host_idx, 2);
+        nl_replay_error(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SET, false), 0, NULL);
 
         struct crdma_netns_undo *u = NULL;
         assert_int_equal(crdma_netns_move(f->ctx, "mlx5_1", f->other_netns, &u, NULL), 0);
@@ -312,12 +216,12 @@ static void test_move_and_undo(void **state)
 
         /* Back: the mode, the dump inside the namespace, SET from inside it
          * naming the host's namespace (the proc root's 1/ns/net). */
-        nl_replay_netns_mode(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_GET, false)->reply, 0);
+        nl_replay_netns_mode(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SYS_GET, false), 0);
         nl_replay_error(&f->s.steps[f->s.n - 1].reply, 0, NULL);
         static const char *const inside[] = { "mlx5_1" };
         static const uint32_t inside_idx[] = { 3 };
-        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, true)->reply, inside, inside_idx, 1);
-        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, true)->reply, 0, NULL);
+        reply_devices(nl_script_expect(&f->s, RDMA_NLDEV_CMD_GET, true), inside, inside_idx, 1);
+        nl_replay_error(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SET, true), 0, NULL);
         f->s.set_index = f->s.set_ns_fd = -1;
         assert_int_equal(crdma_netns_undo(f->ctx, u, NULL), 0);
         assert_int_equal(f->s.set_index, 3);
@@ -335,10 +239,10 @@ static int self_netns_fd = -1;
 static int check_back_transact(void *data, int netns_fd, struct nlmsghdr *req, mnl_cb_t cb,
                                void *cb_data, char *ext_ack, size_t ext_ack_len)
 {
-        struct script *s = data;
-        int r = play(s, netns_fd, req, cb, cb_data, ext_ack, ext_ack_len);
+        struct nl_script *s = data;
+        int r = nl_script_transact_in_netns(s, netns_fd, req, cb, cb_data, ext_ack, ext_ack_len);
         if ((req->nlmsg_type & ((1u << 10) - 1)) == RDMA_NLDEV_CMD_SET)
-                seen_back_fd_same_as_self = same_file((int) s->set_ns_fd, self_netns_fd);
+                seen_back_fd_same_as_self = nl_same_file((int) s->set_ns_fd, self_netns_fd);
         return r;
 }
 
@@ -346,19 +250,19 @@ static void test_return_names_init_netns(void **state)
 {
         struct fixture *f = with_other_netns(state);
         static const struct crdma_netlink_ops ops = {
-                .transact = script_transact,
+                .transact = nl_script_transact,
                 .transact_in_netns = check_back_transact,
         };
         crdma_context_set_netlink_ops(f->ctx, &ops, &f->s);
         self_netns_fd = f->self_netns;
         seen_back_fd_same_as_self = -1;
 
-        nl_replay_netns_mode(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_GET, false)->reply, 0);
+        nl_replay_netns_mode(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SYS_GET, false), 0);
         nl_replay_error(&f->s.steps[f->s.n - 1].reply, 0, NULL);
         static const char *const inside[] = { "rxe0", "mlx5_1" };
         static const uint32_t inside_idx[] = { 1, 3 };
-        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, true)->reply, inside, inside_idx, 2);
-        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, true)->reply, 0, NULL);
+        reply_devices(nl_script_expect(&f->s, RDMA_NLDEV_CMD_GET, true), inside, inside_idx, 2);
+        nl_replay_error(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SET, true), 0, NULL);
 
         /* mlx5_9 is not in there: fine. */
         static const char *const names[] = { "mlx5_9", "mlx5_1" };
@@ -370,13 +274,13 @@ static void test_return_names_init_netns(void **state)
 static void test_return_all(void **state)
 {
         struct fixture *f = with_other_netns(state);
-        nl_replay_netns_mode(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_GET, false)->reply, 0);
+        nl_replay_netns_mode(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SYS_GET, false), 0);
         nl_replay_error(&f->s.steps[f->s.n - 1].reply, 0, NULL);
         static const char *const inside[] = { "mlx5_1", "mlx5_2" };
         static const uint32_t inside_idx[] = { 3, 4 };
-        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, true)->reply, inside, inside_idx, 2);
-        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, true)->reply, 0, NULL);
-        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, true)->reply, 0, NULL);
+        reply_devices(nl_script_expect(&f->s, RDMA_NLDEV_CMD_GET, true), inside, inside_idx, 2);
+        nl_replay_error(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SET, true), 0, NULL);
+        nl_replay_error(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SET, true), 0, NULL);
         /* NULL names: whatever is in there ("all"). */
         assert_int_equal(crdma_netns_return(f->ctx, f->other_netns, NULL, 0, NULL), 0);
         assert_int_equal(f->s.set_index, 4);
@@ -388,15 +292,15 @@ static void test_return_all(void **state)
 static void test_return_failure_names_device(void **state)
 {
         struct fixture *f = with_other_netns(state);
-        nl_replay_netns_mode(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_GET, false)->reply, 0);
+        nl_replay_netns_mode(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SYS_GET, false), 0);
         nl_replay_error(&f->s.steps[f->s.n - 1].reply, 0, NULL);
         static const char *const inside[] = { "mlx5_1", "mlx5_2" };
         static const uint32_t inside_idx[] = { 3, 4 };
-        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, true)->reply, inside, inside_idx, 2);
-        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, true)->reply, -EPERM,
+        reply_devices(nl_script_expect(&f->s, RDMA_NLDEV_CMD_GET, true), inside, inside_idx, 2);
+        nl_replay_error(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SET, true), -EPERM,
                         "Missing CAP_NET_ADMIN in the target net namespace");
         /* The next device is still tried. */
-        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, true)->reply, 0, NULL);
+        nl_replay_error(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SET, true), 0, NULL);
 
         static const char *const names[] = { "mlx5_1", "mlx5_2" };
         struct crdma_error *err = NULL;
@@ -412,7 +316,7 @@ static void test_return_failure_names_device(void **state)
 static void test_return_shared_mode_is_nothing(void **state)
 {
         struct fixture *f = with_other_netns(state);
-        nl_replay_netns_mode(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_GET, false)->reply, 1);
+        nl_replay_netns_mode(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SYS_GET, false), 1);
         nl_replay_error(&f->s.steps[f->s.n - 1].reply, 0, NULL);
         static const char *const names[] = { "mlx5_1" };
         assert_int_equal(crdma_netns_return(f->ctx, f->other_netns, names, 1, NULL), 0);
@@ -425,10 +329,10 @@ static void test_move_rxe_refused(void **state)
         struct fixture *f = with_other_netns(state);
         static const char *const host[] = { "rxe0" };
         static const uint32_t host_idx[] = { 1 };
-        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, false)->reply, host, host_idx, 1);
-        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, false)->reply, -EOPNOTSUPP, NULL);
+        reply_devices(nl_script_expect(&f->s, RDMA_NLDEV_CMD_GET, false), host, host_idx, 1);
+        nl_replay_error(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SET, false), -EOPNOTSUPP, NULL);
         /* Which EOPNOTSUPP: the mode tells (exclusive here). */
-        nl_replay_netns_mode(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_GET, false)->reply, 0);
+        nl_replay_netns_mode(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SYS_GET, false), 0);
         nl_replay_error(&f->s.steps[f->s.n - 1].reply, 0, NULL);
 
         struct crdma_netns_undo *u = NULL;
@@ -448,9 +352,9 @@ static void test_move_in_shared_mode_refused(void **state)
         struct fixture *f = with_other_netns(state);
         static const char *const host[] = { "mlx5_1" };
         static const uint32_t host_idx[] = { 3 };
-        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, false)->reply, host, host_idx, 1);
-        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, false)->reply, -EOPNOTSUPP, NULL);
-        nl_replay_netns_mode(&step_add(&f->s, RDMA_NLDEV_CMD_SYS_GET, false)->reply, 1);
+        reply_devices(nl_script_expect(&f->s, RDMA_NLDEV_CMD_GET, false), host, host_idx, 1);
+        nl_replay_error(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SET, false), -EOPNOTSUPP, NULL);
+        nl_replay_netns_mode(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SYS_GET, false), 1);
         nl_replay_error(&f->s.steps[f->s.n - 1].reply, 0, NULL);
 
         struct crdma_netns_undo *u = NULL;
@@ -472,8 +376,8 @@ static void test_move_eperm(void **state)
         struct fixture *f = with_other_netns(state);
         static const char *const host[] = { "mlx5_1" };
         static const uint32_t host_idx[] = { 3 };
-        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, false)->reply, host, host_idx, 1);
-        nl_replay_error(&step_add(&f->s, RDMA_NLDEV_CMD_SET, false)->reply, -EPERM, NULL);
+        reply_devices(nl_script_expect(&f->s, RDMA_NLDEV_CMD_GET, false), host, host_idx, 1);
+        nl_replay_error(nl_script_expect(&f->s, RDMA_NLDEV_CMD_SET, false), -EPERM, NULL);
         struct crdma_netns_undo *u = NULL;
         struct crdma_error *err = NULL;
         assert_int_equal(crdma_netns_move(f->ctx, "mlx5_1", f->other_netns, &u, &err), -EPERM);
@@ -488,9 +392,9 @@ static void test_move_unknown_device(void **state)
         struct fixture *f = with_other_netns(state);
         static const char *const host[] = { "rxe0" };
         static const uint32_t host_idx[] = { 1 };
-        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, false)->reply, host, host_idx, 1);
+        reply_devices(nl_script_expect(&f->s, RDMA_NLDEV_CMD_GET, false), host, host_idx, 1);
         /* Not in the container's namespace either. */
-        nl_replay_done(&step_add(&f->s, RDMA_NLDEV_CMD_GET, true)->reply);
+        nl_replay_done(nl_script_expect(&f->s, RDMA_NLDEV_CMD_GET, true));
 
         struct crdma_netns_undo *u = NULL;
         struct crdma_error *err = NULL;
@@ -506,10 +410,10 @@ static void test_move_unknown_device(void **state)
 static void test_move_already_there(void **state)
 {
         struct fixture *f = with_other_netns(state);
-        nl_replay_done(&step_add(&f->s, RDMA_NLDEV_CMD_GET, false)->reply);
+        nl_replay_done(nl_script_expect(&f->s, RDMA_NLDEV_CMD_GET, false));
         static const char *const inside[] = { "mlx5_1" };
         static const uint32_t inside_idx[] = { 3 };
-        reply_devices(&step_add(&f->s, RDMA_NLDEV_CMD_GET, true)->reply, inside, inside_idx, 1);
+        reply_devices(nl_script_expect(&f->s, RDMA_NLDEV_CMD_GET, true), inside, inside_idx, 1);
 
         struct crdma_netns_undo *u = NULL;
         assert_int_equal(crdma_netns_move(f->ctx, "mlx5_1", f->other_netns, &u, NULL), 0);

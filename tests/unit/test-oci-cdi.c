@@ -16,10 +16,10 @@
 #include "apptainer.h"
 #include "cdi.h"
 #include "cleanup.h"
+#include "fixture.h"
 #include "util.h"
 
 #define DATA CRDMA_TEST_DATA "/cdi/"
-#define SYSFS CRDMA_TEST_DATA "/sysfs/"
 
 struct fixture {
         struct crdma_context *ctx;
@@ -37,13 +37,10 @@ static void capture_log(enum crdma_log_level level, const char *msg, void *data)
 static struct fixture *load(const char *tree)
 {
         struct fixture *f = calloc(1, sizeof(*f));
-        struct crdma_error *err = NULL;
         assert_non_null(f);
-        assert_int_equal(crdma_context_new(&f->ctx, NULL), 0);
+        f->ctx = fixture_context(tree);
         crdma_context_set_log(f->ctx, capture_log, f, CRDMA_LOG_DEBUG);
-        if (crdma_context_set_root(f->ctx, CRDMA_ROOT_SYSFS, tree, &err) < 0 ||
-            crdma_devices_scan(f->ctx, &f->devices, &err) < 0)
-                fail_msg("%s", crdma_error_message(err));
+        f->devices = fixture_scan(f->ctx);
         f->logged[0] = '\0';
         return f;
 }
@@ -53,15 +50,6 @@ static void unload(struct fixture *f)
         crdma_device_list_free(f->devices);
         crdma_context_free(f->ctx);
         free(f);
-}
-
-static struct crdma_policy *policy(const char *json)
-{
-        struct crdma_policy *p = NULL;
-        struct crdma_error *err = NULL;
-        if (crdma_policy_parse(json, strlen(json), "policy.json", &p, &err) < 0)
-                fail_msg("%s", crdma_error_message(err));
-        return p;
 }
 
 static void assert_golden(const char *name, const char *got)
@@ -85,7 +73,7 @@ static void assert_golden(const char *name, const char *got)
 
 static char *spec_ok(struct fixture *f, const char *policy_json)
 {
-        struct crdma_policy *p = policy(policy_json);
+        struct crdma_policy *p = fixture_policy(policy_json);
         struct crdma_error *err = NULL;
         char *json = NULL;
         if (oci_cdi_spec(f->ctx, f->devices, p, &json, &err) < 0)
@@ -99,7 +87,7 @@ static char *spec_ok(struct fixture *f, const char *policy_json)
 static void test_cdi_rxe(void **state)
 {
         (void) state;
-        struct fixture *f = load(SYSFS "rxe");
+        struct fixture *f = load("rxe");
         char *json = spec_ok(f, "{\"version\":1}");
         /* rxe0, rxe1, then all with rdma_cm once. */
         assert_golden("rxe.json", json);
@@ -111,7 +99,7 @@ static void test_cdi_rxe(void **state)
 static void test_cdi_mixed(void **state)
 {
         (void) state;
-        struct fixture *f = load(SYSFS "mixed");
+        struct fixture *f = load("mixed");
         char *json = spec_ok(f, "{\"version\":1}");
         assert_golden("mixed.json", json);
         free(json);
@@ -122,7 +110,7 @@ static void test_cdi_mixed(void **state)
 static void test_cdi_policy_denies(void **state)
 {
         (void) state;
-        struct fixture *f = load(SYSFS "mixed");
+        struct fixture *f = load("mixed");
         char *json = spec_ok(f, "{\"version\":1,\"devices\":[\"rxe*\",\"mlx5_2\"]}");
         assert_golden("mixed-policy.json", json);
         for (const char *denied = "mlx5_0\0mlx5_1\0mlx5_3\0mlx5_4\0uverbs0\0uverbs1\0uverbs3\0"
@@ -139,8 +127,8 @@ static void test_cdi_policy_denies(void **state)
 static void test_cdi_nothing_allowed(void **state)
 {
         (void) state;
-        struct fixture *f = load(SYSFS "mixed");
-        struct crdma_policy *p = policy("{\"version\":1,\"devices\":[\"ib*\"]}");
+        struct fixture *f = load("mixed");
+        struct crdma_policy *p = fixture_policy("{\"version\":1,\"devices\":[\"ib*\"]}");
         struct crdma_error *err = NULL;
         char *json = NULL;
         assert_int_equal(oci_cdi_spec(f->ctx, f->devices, p, &json, &err), -ENODEV);
@@ -154,8 +142,8 @@ static void test_cdi_nothing_allowed(void **state)
         crdma_policy_free(p);
         unload(f);
 
-        f = load(SYSFS "none");
-        p = policy("{\"version\":1}");
+        f = load("none");
+        p = fixture_policy("{\"version\":1}");
         assert_int_equal(oci_cdi_spec(f->ctx, f->devices, p, &json, NULL), -ENODEV);
         crdma_policy_free(p);
         unload(f);
@@ -178,18 +166,9 @@ static void test_cdi_names(void **state)
 
 static struct crdma_request *request(const char *const *ann)
 {
-        struct crdma_kv kv[8];
-        char buf[8][128];
-        size_t n = 0;
-        for (; ann[n]; n++) {
-                snprintf(buf[n], sizeof(buf[n]), "%s", ann[n]);
-                char *eq = strchr(buf[n], '=');
-                *eq = '\0';
-                kv[n] = (struct crdma_kv){ buf[n], eq + 1 };
-        }
         struct crdma_request *req = NULL;
         struct crdma_error *err = NULL;
-        if (crdma_request_from_annotations(kv, n, &req, &err) < 0)
+        if (fixture_request(ann, &req, &err) < 0)
                 fail_msg("%s", crdma_error_message(err));
         return req;
 }
@@ -198,7 +177,7 @@ static struct crdma_request *request(const char *const *ann)
 static int toml_for(struct fixture *f, const char *policy_json, const char *const *ann,
                     char **toml)
 {
-        struct crdma_policy *p = policy(policy_json);
+        struct crdma_policy *p = fixture_policy(policy_json);
         struct crdma_request *req = request(ann);
         struct crdma_plan *plan = NULL;
         struct crdma_error *err = NULL;
@@ -224,7 +203,7 @@ static int toml_for(struct fixture *f, const char *policy_json, const char *cons
 static void test_toml_golden(void **state)
 {
         (void) state;
-        struct fixture *f = load(SYSFS "mixed");
+        struct fixture *f = load("mixed");
         char *toml = NULL;
         const char *all[] = { "io.crdma.devices=all", "io.crdma.hca-handles=4", NULL };
         assert_int_equal(toml_for(f, "{\"version\":1,\"devices\":[\"rxe*\",\"mlx5_[12]\"]}",
@@ -244,7 +223,7 @@ static void test_toml_golden(void **state)
 static void test_toml_refuses(void **state)
 {
         (void) state;
-        struct fixture *f = load(SYSFS "rxe");
+        struct fixture *f = load("rxe");
         struct {
                 const char *ann, *message;
         } cases[] = {

@@ -14,6 +14,7 @@
 #include "cleanup.h"
 #include "config.h"
 #include "error.h"
+#include "fixture.h"
 #include "plan.h"
 #include "syscalls.h"
 #include "util.h"
@@ -246,11 +247,9 @@ struct fixture {
 static int setup(void **state)
 {
         struct fixture *f = calloc(1, sizeof(*f));
-        struct crdma_error *err = NULL;
-        if (crdma_context_new(&f->ctx, &err) < 0 ||
-            crdma_context_set_root(f->ctx, CRDMA_ROOT_SYSFS, CRDMA_TEST_DATA "/sysfs/rxe", &err) < 0 ||
-            crdma_devices_scan(f->ctx, &f->devices, &err) < 0)
-                fail_msg("%s", crdma_error_message(err));
+        assert_non_null(f);
+        f->ctx = fixture_context("rxe");
+        f->devices = fixture_scan(f->ctx);
         *state = f;
         return 0;
 }
@@ -269,26 +268,7 @@ static int teardown(void **state)
 static struct crdma_plan *make_plan(struct fixture *f, const char *policy_json,
                                     const char *const *ann)
 {
-        struct crdma_kv kv[8];
-        char buf[8][128];
-        size_t n = 0;
-        for (; ann[n]; n++) {
-                snprintf(buf[n], sizeof(buf[n]), "%s", ann[n]);
-                char *eq = strchr(buf[n], '=');
-                *eq = '\0';
-                kv[n] = (struct crdma_kv){ buf[n], eq + 1 };
-        }
-        struct crdma_request *req = NULL;
-        struct crdma_policy *p = NULL;
-        struct crdma_plan *plan = NULL;
-        struct crdma_error *err = NULL;
-        if (crdma_request_from_annotations(kv, n, &req, &err) < 0 ||
-            crdma_policy_parse(policy_json, strlen(policy_json), "policy.json", &p, &err) < 0 ||
-            crdma_plan_new(f->ctx, req, f->devices, p, &plan, &err) < 0)
-                fail_msg("%s", crdma_error_message(err));
-        crdma_policy_free(p);
-        crdma_request_free(req);
-        return plan;
+        return fixture_plan_ok(f->ctx, f->devices, policy_json, ann);
 }
 
 /* runc on a cgroup v2 host with the rdma controller, the hook at hand. */

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "error.h"
+#include "fixture.h"
 #include "seccomp-profile.h"
 #include "state.h"
 
@@ -257,16 +258,14 @@ static void test_duplicate_keys(void **state)
 static int setup(void **state)
 {
         (void) state;
-        snprintf(bundle, sizeof(bundle), "/tmp/crdma-test-state-XXXXXX");
-        return mkdtemp(bundle) ? 0 : -1;
+        fixture_tmpdir(bundle, sizeof(bundle), "state");
+        return 0;
 }
 
 static int teardown(void **state)
 {
         (void) state;
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", bundle);
-        return system(cmd);
+        return fixture_rm_tree(bundle);
 }
 
 int main(void)

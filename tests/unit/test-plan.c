@@ -14,6 +14,7 @@
 #include "context.h"
 #include "devices.h"
 #include "error.h"
+#include "fixture.h"
 #include "plan.h"
 #include "policy.h"
 #include "request.h"
@@ -32,20 +33,17 @@ static void capture_log(enum crdma_log_level level, const char *msg, void *data)
 
 static void load_tree(struct fixture *f, const char *dir)
 {
-        struct crdma_error *err = NULL;
         crdma_device_list_free(f->devices);
         crdma_context_free(f->ctx);
-        assert_int_equal(crdma_context_new(&f->ctx, NULL), 0);
+        f->ctx = fixture_context(dir);
         crdma_context_set_log(f->ctx, capture_log, f, CRDMA_LOG_WARNING);
-        if (crdma_context_set_root(f->ctx, CRDMA_ROOT_SYSFS, dir, &err) < 0 ||
-            crdma_devices_scan(f->ctx, &f->devices, &err) < 0)
-                fail_msg("%s", crdma_error_message(err));
+        f->devices = fixture_scan(f->ctx);
 }
 
 static int setup(void **state)
 {
         struct fixture *f = calloc(1, sizeof(*f));
-        load_tree(f, CRDMA_TEST_DATA "/sysfs/mixed");
+        load_tree(f, "mixed");
         *state = f;
         return 0;
 }
@@ -59,39 +57,13 @@ static int teardown(void **state)
         return 0;
 }
 
-static struct crdma_policy *policy(const char *json)
-{
-        struct crdma_policy *p = NULL;
-        struct crdma_error *err = NULL;
-        if (crdma_policy_parse(json, strlen(json), "policy.json", &p, &err) < 0)
-                fail_msg("%s", crdma_error_message(err));
-        return p;
-}
-
 #define BUILTIN "{\"version\":1}"
 
 /* Annotations as "key=value" strings, NULL-terminated. */
 static int make_plan(struct fixture *f, const char *policy_json, const char *const *ann,
                      struct crdma_plan **out, struct crdma_error **err)
 {
-        struct crdma_kv kv[16];
-        char buf[16][256];
-        size_t n = 0;
-        for (; ann[n]; n++) {
-                snprintf(buf[n], sizeof(buf[n]), "%s", ann[n]);
-                char *eq = strchr(buf[n], '=');
-                *eq = '\0';
-                kv[n] = (struct crdma_kv){ buf[n], eq + 1 };
-        }
-        struct crdma_request *req = NULL;
-        int r = crdma_request_from_annotations(kv, n, &req, err);
-        if (r < 0)
-                return r;
-        struct crdma_policy *p = policy(policy_json);
-        r = crdma_plan_new(f->ctx, req, f->devices, p, out, err);
-        crdma_policy_free(p);
-        crdma_request_free(req);
-        return r;
+        return fixture_plan(f->ctx, f->devices, policy_json, ann, out, err);
 }
 
 static struct crdma_plan *plan_ok(struct fixture *f, const char *policy_json, const char *const *ann)
@@ -353,22 +325,18 @@ static void test_limits(void **state)
 /* A copy of a shipped tree with some files removed. */
 static void tree_without(char *dir, size_t len, const char *preset, const char *const *remove)
 {
-        snprintf(dir, len, "/tmp/crdma-test-plan-XXXXXX");
-        assert_non_null(mkdtemp(dir));
-        char cmd[1024];
-        snprintf(cmd, sizeof(cmd), "cp -a '%s/sysfs/%s/.' '%s'", CRDMA_TEST_DATA, preset, dir);
-        assert_int_equal(system(cmd), 0);
+        fixture_tmpdir(dir, len, "plan");
+        assert_int_equal(fixture_copy_tree(fixture_sysfs(preset), dir), 0);
         for (; *remove; remove++) {
-                snprintf(cmd, sizeof(cmd), "rm -rf '%s/%s'", dir, *remove);
-                assert_int_equal(system(cmd), 0);
+                char path[512];
+                snprintf(path, sizeof(path), "%s/%s", dir, *remove);
+                assert_int_equal(fixture_rm_tree(path), 0);
         }
 }
 
 static void remove_tree(const char *dir)
 {
-        char cmd[256];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-        assert_int_equal(system(cmd), 0);
+        assert_int_equal(fixture_rm_tree(dir), 0);
 }
 
 static void test_rdma_cm_missing(void **state)
@@ -397,7 +365,7 @@ static void test_rdma_cm_missing(void **state)
         assert_string_equal(f->logged, "");
         crdma_plan_free(plan);
         remove_tree(dir);
-        load_tree(f, CRDMA_TEST_DATA "/sysfs/mixed");
+        load_tree(f, "mixed");
 }
 
 static void test_no_uverbs(void **state)
@@ -411,7 +379,7 @@ static void test_no_uverbs(void **state)
         refused(f, BUILTIN, ann, ENODEV,
                 "device rxe1: has no uverbs char device in class/infiniband_verbs; load ib_uverbs");
         remove_tree(dir);
-        load_tree(f, CRDMA_TEST_DATA "/sysfs/mixed");
+        load_tree(f, "mixed");
 }
 
 int main(void)

@@ -13,6 +13,7 @@
 
 #include "context.h"
 #include "error.h"
+#include "fixture.h"
 #include "policy.h"
 
 static struct crdma_policy *parse_ok(const char *json)
@@ -385,16 +386,14 @@ static void test_deep_nesting(void **state)
 static int setup(void **state)
 {
         (void) state;
-        snprintf(tmpdir, sizeof(tmpdir), "/tmp/crdma-test-policy-XXXXXX");
-        return mkdtemp(tmpdir) ? 0 : -1;
+        fixture_tmpdir(tmpdir, sizeof(tmpdir), "policy");
+        return 0;
 }
 
 static int teardown(void **state)
 {
         (void) state;
-        char cmd[128];
-        snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-        return system(cmd) == 0 ? 0 : -1;
+        return fixture_rm_tree(tmpdir) == 0 ? 0 : -1;
 }
 
 int main(void)

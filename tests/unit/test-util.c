@@ -14,6 +14,7 @@
 
 #include "crdma.h"
 #include "error.h"
+#include "fixture.h"
 #include "util.h"
 
 static void test_decimal(void **state)
@@ -91,8 +92,8 @@ static void test_device_names(void **state)
 static void test_read_text(void **state)
 {
         (void) state;
-        char dir[] = "/tmp/crdma-test-util-XXXXXX";
-        assert_non_null(mkdtemp(dir));
+        char dir[64];
+        fixture_tmpdir(dir, sizeof(dir), "util");
         int dfd = open(dir, O_RDONLY | O_DIRECTORY);
         assert_true(dfd >= 0);
         int fd = openat(dfd, "a", O_WRONLY | O_CREAT, 0644);
