@@ -45,6 +45,10 @@ struct crdma_nschild {
  * it could not start, *step naming the call ("socketpair", "fork"). */
 int crdma_nschild_run(const struct crdma_nschild *job, int *wstatus, const char **step);
 
+/* Whether one_small_message children run as vfork children in this build
+ * (not under AddressSanitizer, which forks them: nschild.c). */
+bool crdma_nschild_uses_vfork(void);
+
 /* In the child: one message of `len` bytes from up to two pieces (a tag and
  * a payload; `b` may be NULL).  A failure is the parent's to notice. */
 void crdma_nschild_send(int chan, const void *a, size_t a_len, const void *b, size_t b_len);

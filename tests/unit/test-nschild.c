@@ -163,7 +163,8 @@ static void vfork_child_reports(void **state)
         snprintf(want, sizeof(want), "one setns=%d|", EBADF);
         assert_string_equal(g.text, want);
         assert_int_equal(WEXITSTATUS(status), 3);
-        assert_int_equal(seen, 42);
+        /* A vfork child shares our memory; the sanitizer build forks it. */
+        assert_int_equal(seen, crdma_nschild_uses_vfork() ? 42 : 0);
         /* A vfork child's message must fit a socket buffer: refused above 4 KiB. */
         char big[8192];
         job.buf = big;
