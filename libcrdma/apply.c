@@ -177,8 +177,10 @@ static int own_netns(struct crdma_context *ctx, const struct crdma_pinned *p, bo
 static int check_shared(struct crdma_context *ctx, const struct crdma_pinned *p,
                         struct crdma_error **err)
 {
-        bool shared, own;
-        if (!crdma_context_netlink(ctx) || crdma_nl_netns_shared(ctx, &shared, NULL) < 0 || shared)
+        enum crdma_netns mode;
+        bool own;
+        if (!crdma_context_netlink(ctx) || crdma_nl_netns_mode(ctx, &mode, NULL) < 0 ||
+            mode == CRDMA_NETNS_SHARED)
                 return 0;
         int r = own_netns(ctx, p, &own, NULL, err);
         if (r < 0 || !own)
@@ -196,10 +198,11 @@ static int check_shared(struct crdma_context *ctx, const struct crdma_pinned *p,
 static int prepare_exclusive(struct crdma_context *ctx, const struct crdma_plan *plan,
                              const struct crdma_pinned *p, struct crdma_error **err)
 {
-        bool shared;
-        int r = crdma_nl_netns_shared(ctx, &shared, err);
+        enum crdma_netns mode;
+        int r = crdma_nl_netns_mode(ctx, &mode, err);
         if (r < 0)
                 return r;
+        bool shared = mode == CRDMA_NETNS_SHARED;
         if (shared && !plan->netns_switch)
                 return crdma_refuse(err, EOPNOTSUPP,
                                     "annotation io.crdma.netns=\"exclusive\": the host's RDMA "

@@ -92,7 +92,7 @@ int crdma_device_list_to_json(const struct crdma_device_list *list, bool pretty,
                 yajl_gen_null(g);
         }
         crdma_json_kv_str(g, "netnsMode",
-                          list->netns_known ? (list->netns_shared ? "shared" : "exclusive") : NULL);
+                          list->netns_known ? (list->netns_mode == CRDMA_NETNS_SHARED ? "shared" : "exclusive") : NULL);
         yajl_gen_map_close(g);
         return crdma_json_finish(g, json, err);
 }

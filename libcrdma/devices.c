@@ -514,11 +514,9 @@ static void add_netlink_facts(struct crdma_context *ctx, struct crdma_device_lis
         }
         free(nl);
 
-        bool shared;
         e = NULL;
-        if (crdma_nl_netns_shared(ctx, &shared, &e) >= 0) {
+        if (crdma_nl_netns_mode(ctx, &list->netns_mode, &e) >= 0) {
                 list->netns_known = true;
-                list->netns_shared = shared;
         } else {
                 crdma_log(ctx, CRDMA_LOG_DEBUG, "%s", crdma_error_message(e));
                 crdma_error_free(e);
@@ -688,7 +686,7 @@ int crdma_device_list_netns_mode(const struct crdma_device_list *list, enum crdm
 {
         if (!list || !list->netns_known)
                 return -ENODATA;
-        *mode = list->netns_shared ? CRDMA_NETNS_SHARED : CRDMA_NETNS_EXCLUSIVE;
+        *mode = list->netns_mode;
         return 0;
 }
 

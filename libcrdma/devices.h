@@ -43,7 +43,7 @@ struct crdma_device_list {
         unsigned rdma_cm_major, rdma_cm_minor;
         /* RDMA netns mode, when netlink could tell. */
         bool netns_known;
-        bool netns_shared;
+        enum crdma_netns netns_mode;
 };
 
 /* The uverbs char device of a device, or NULL. */

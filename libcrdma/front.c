@@ -62,12 +62,7 @@ int crdma_system_netns_mode(struct crdma_context *ctx, enum crdma_netns *mode,
 {
         if (!ctx || !mode)
                 return crdma_fail(err, EINVAL, "crdma_system_netns_mode: NULL argument");
-        bool shared;
-        int r = crdma_nl_netns_shared(ctx, &shared, err);
-        if (r < 0)
-                return r;
-        *mode = shared ? CRDMA_NETNS_SHARED : CRDMA_NETNS_EXCLUSIVE;
-        return 0;
+        return crdma_nl_netns_mode(ctx, mode, err);
 }
 
 int crdma_system_set_netns_mode(struct crdma_context *ctx, enum crdma_netns mode,

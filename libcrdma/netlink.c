@@ -431,12 +431,12 @@ static int ack_only_cb(const struct nlmsghdr *nlh, void *data)
         return MNL_CB_OK;
 }
 
-int crdma_nl_set_netns_shared(struct crdma_context *ctx, bool shared, char *ext_ack,
-                              size_t ext_ack_len)
+int crdma_nl_set_netns_mode(struct crdma_context *ctx, enum crdma_netns mode, char *ext_ack,
+                            size_t ext_ack_len)
 {
         char buf[MNL_SOCKET_BUFFER_SIZE];
         struct nlmsghdr *req = crdma_nl_request(buf, RDMA_NLDEV_CMD_SYS_SET, 0);
-        mnl_attr_put_u8(req, RDMA_NLDEV_SYS_ATTR_NETNS_MODE, shared ? 1 : 0);
+        mnl_attr_put_u8(req, RDMA_NLDEV_SYS_ATTR_NETNS_MODE, mode == CRDMA_NETNS_SHARED ? 1 : 0);
         if (ext_ack && ext_ack_len)
                 ext_ack[0] = '\0';
         return transact_from(ctx, -EBADF, req, ack_only_cb, NULL, ext_ack, ext_ack_len);
@@ -472,7 +472,7 @@ static int sys_cb(const struct nlmsghdr *nlh, void *data)
         return MNL_CB_OK;
 }
 
-int crdma_nl_netns_shared(struct crdma_context *ctx, bool *shared, struct crdma_error **err)
+int crdma_nl_netns_mode(struct crdma_context *ctx, enum crdma_netns *mode, struct crdma_error **err)
 {
         if (!crdma_context_netlink(ctx))
                 return crdma_fail(err, EOPNOTSUPP, "RDMA netlink: turned off "
@@ -488,6 +488,6 @@ int crdma_nl_netns_shared(struct crdma_context *ctx, bool *shared, struct crdma_
         if (s.mode < 0)
                 return crdma_fail(err, EBADMSG, "RDMA netlink: the kernel's reply has no netns mode; "
                                   "a kernel before 5.2 cannot switch RDMA namespaces");
-        *shared = s.mode != 0;
+        *mode = s.mode != 0 ? CRDMA_NETNS_SHARED : CRDMA_NETNS_EXCLUSIVE;
         return 0;
 }

@@ -38,8 +38,8 @@ struct crdma_nl_device {
 int crdma_nl_devices(struct crdma_context *ctx, struct crdma_nl_device **out, size_t *n,
                      struct crdma_error **err);
 
-/* RDMA_NLDEV_CMD_SYS_GET: netns mode, true = shared, false = exclusive. */
-int crdma_nl_netns_shared(struct crdma_context *ctx, bool *shared, struct crdma_error **err);
+/* RDMA_NLDEV_CMD_SYS_GET: the netns mode (the kernel's attribute: 1 shared, 0 exclusive). */
+int crdma_nl_netns_mode(struct crdma_context *ctx, enum crdma_netns *mode, struct crdma_error **err);
 
 /* The same dump, seen from inside the network namespace `netns_fd` (in
  * exclusive mode: the devices that namespace holds). */
@@ -50,9 +50,9 @@ int crdma_nl_devices_in_netns(struct crdma_context *ctx, int netns_fd,
  * text (or "") in `ext_ack`, and leave the wording of failures to the
  * caller; -ENOSYS when the context has no netlink transport for the job. */
 
-/* RDMA_NLDEV_CMD_SYS_SET: netns mode (true = shared, 1; false = exclusive, 0). */
-int crdma_nl_set_netns_shared(struct crdma_context *ctx, bool shared, char *ext_ack,
-                              size_t ext_ack_len);
+/* RDMA_NLDEV_CMD_SYS_SET to `mode`. */
+int crdma_nl_set_netns_mode(struct crdma_context *ctx, enum crdma_netns mode, char *ext_ack,
+                            size_t ext_ack_len);
 
 /* RDMA_NLDEV_CMD_SET with DEV_INDEX `index` and NET_NS_FD `target_fd`: move a
  * device into the network namespace `target_fd`.  The request is spoken from

@@ -69,7 +69,7 @@ int crdma_netns_set_mode(struct crdma_context *ctx, enum crdma_netns netns_mode,
         if (r < 0)
                 return r;
         char ack[256] = "";
-        r = crdma_nl_set_netns_shared(ctx, !exclusive, ack, sizeof(ack));
+        r = crdma_nl_set_netns_mode(ctx, netns_mode, ack, sizeof(ack));
         if (r >= 0) {
                 crdma_log(ctx, CRDMA_LOG_INFO, "RDMA netns mode: %s", mode);
                 return 0;
@@ -167,9 +167,9 @@ static int move_failed(struct crdma_context *ctx, const char *name, int r, const
         switch (r) {
         case -EOPNOTSUPP: {
                 /* The kernel says EOPNOTSUPP for shared mode too: tell them apart. */
-                bool shared = false;
+                enum crdma_netns mode;
                 struct crdma_error *e = NULL;
-                if (crdma_nl_netns_shared(ctx, &shared, &e) >= 0 && shared)
+                if (crdma_nl_netns_mode(ctx, &mode, &e) >= 0 && mode == CRDMA_NETNS_SHARED)
                         return crdma_refuse(err, EOPNOTSUPP, "device %s: the host's RDMA netns "
                                             "mode is shared, devices move between network "
                                             "namespaces only in exclusive mode; set it at "
@@ -287,9 +287,9 @@ static int move_back(struct crdma_context *ctx, int netns_fd, const char *const 
         /* In shared mode no device is outside init_net (the mode can change
          * only while no other namespace exists), and every namespace sees
          * every device: nothing to move. */
-        bool shared = false;
+        enum crdma_netns mode;
         struct crdma_error *e = NULL;
-        if (crdma_nl_netns_shared(ctx, &shared, &e) >= 0 && shared)
+        if (crdma_nl_netns_mode(ctx, &mode, &e) >= 0 && mode == CRDMA_NETNS_SHARED)
                 return 0;
         crdma_error_free(e);
 

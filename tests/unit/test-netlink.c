@@ -88,19 +88,20 @@ static void test_netns_mode(void **state)
                 nl_replay_netns_mode(&p.sys, (uint8_t) mode);
                 nl_replay_error(&p.sys, 0, NULL);
                 struct crdma_context *ctx = ctx_with(&p);
-                bool shared = !mode;
-                assert_int_equal(crdma_nl_netns_shared(ctx, &shared, NULL), 0);
+                enum crdma_netns got = mode ? CRDMA_NETNS_EXCLUSIVE : CRDMA_NETNS_SHARED;
+                assert_int_equal(crdma_nl_netns_mode(ctx, &got, NULL), 0);
                 assert_int_equal(p.sys.seen_op, RDMA_NLDEV_CMD_SYS_GET);
-                assert_int_equal(shared, mode == 1);
+                /* the kernel's 1 is shared, 0 exclusive */
+                assert_int_equal(got, mode == 1 ? CRDMA_NETNS_SHARED : CRDMA_NETNS_EXCLUSIVE);
                 crdma_context_free(ctx);
         }
         /* A reply without the attribute (kernel before 5.2). */
         struct nl_replay_pair p = { 0 };
         nl_replay_error(&p.sys, 0, NULL);
         struct crdma_context *ctx = ctx_with(&p);
-        bool shared;
+        enum crdma_netns got;
         struct crdma_error *err = NULL;
-        assert_int_equal(crdma_nl_netns_shared(ctx, &shared, &err), -EBADMSG);
+        assert_int_equal(crdma_nl_netns_mode(ctx, &got, &err), -EBADMSG);
         assert_non_null(strstr(crdma_error_message(err), "no netns mode"));
         crdma_error_free(err);
         crdma_context_free(ctx);
@@ -152,9 +153,9 @@ static void test_set_netlink(void **state)
         assert_int_equal(crdma_system_netns_mode(ctx, &mode, &err), -EOPNOTSUPP);
         assert_non_null(strstr(crdma_error_message(err), "RDMA netlink: turned off"));
         crdma_error_free(err);
-        bool shared;
+        enum crdma_netns got;
         err = NULL;
-        assert_int_equal(crdma_nl_netns_shared(ctx, &shared, &err), -EOPNOTSUPP);
+        assert_int_equal(crdma_nl_netns_mode(ctx, &got, &err), -EOPNOTSUPP);
         crdma_error_free(err);
         assert_int_equal(p.get.calls, get_calls);
         assert_int_equal(p.sys.calls, sys_calls);

@@ -467,10 +467,11 @@ static void test_kernel_transport_reports_child_failure(void **state)
         if (r == 0) {
                 /* A machine with RDMA and the rights: a fresh namespace holds no device
                  * in exclusive mode, every device in shared mode. */
-                bool shared;
+                enum crdma_netns mode;
                 struct crdma_nl_device *mine = NULL;
                 size_t n_mine = 0;
-                assert_int_equal(crdma_nl_netns_shared(f->ctx, &shared, NULL), 0);
+                assert_int_equal(crdma_nl_netns_mode(f->ctx, &mode, NULL), 0);
+                bool shared = mode == CRDMA_NETNS_SHARED;
                 assert_int_equal(crdma_nl_devices(f->ctx, &mine, &n_mine, NULL), 0);
                 assert_int_equal(n, shared ? n_mine : 0);
                 for (size_t i = 0; shared && i < n; i++)
