@@ -411,6 +411,14 @@ int crdma_state_inject(struct crdma_context *ctx, const char *state, size_t len,
 int crdma_state_release(struct crdma_context *ctx, const char *state, size_t len,
                         struct crdma_error **err);
 
+/* crdma_plan_edit_config() under the name of its family: crdma_plan_apply*
+ * applies a plan the caller holds (to a container, a config, a seccomp
+ * filter), crdma_OBJECT_PATH runs a whole path for a config, a state or a
+ * container.  The CRDMA_0.1 name stays. */
+int crdma_plan_apply_config(struct crdma_context *ctx, const struct crdma_plan *plan,
+                            const char *config, size_t len, enum crdma_runtime runtime,
+                            const char *hook_path, char **out, struct crdma_error **err);
+
 /* The plan a config's io.crdma.* annotations ask for (what
  * crdma_config_edit() would write); *out NULL when nothing is asked. */
 int crdma_config_plan(struct crdma_context *ctx, const char *config, size_t len,

@@ -59,6 +59,13 @@ int crdma_plan_edit_config(struct crdma_context *ctx, const struct crdma_plan *p
         return edit_parsed(ctx, plan, c, config, len, runtime, hook_path, out, err);
 }
 
+int crdma_plan_apply_config(struct crdma_context *ctx, const struct crdma_plan *plan,
+                            const char *config, size_t len, enum crdma_runtime runtime,
+                            const char *hook_path, char **out, struct crdma_error **err)
+{
+        return crdma_plan_edit_config(ctx, plan, config, len, runtime, hook_path, out, err);
+}
+
 /* The request in a parsed config's io.crdma.* annotations: *req NULL when
  * nothing is asked.  One that asks is refused with a key given twice
  * (document.h); one that asks nothing comes back as it was. */
