@@ -7,7 +7,6 @@
 #include <errno.h>
 
 #include "cleanup.h"
-#include "container.h"
 #include "error.h"
 #include "netlink.h"
 #include "netns.h"

@@ -47,7 +47,7 @@ cleanup() {
 trap cleanup EXIT
 t0=$SECONDS
 
-# tail_log WHAT: the end of the step's output, and where the rest is
+# tail_log WHAT: the end of the step's output (the root and its logs go with the run)
 tail_log() {
 	echo "--- last lines of the log ($1):"
 	tail -n 40 "$log" | sed 's/^/  | /'
