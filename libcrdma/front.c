@@ -15,6 +15,10 @@
 int crdma_plan_make(struct crdma_context *ctx, const struct crdma_request *req,
                     struct crdma_plan **out, struct crdma_error **err)
 {
+        if (!req) {
+                *out = NULL; /* nothing asked: no policy read, no scan */
+                return 0;
+        }
         _cleanup_(crdma_policy_freep) struct crdma_policy *policy = NULL;
         _cleanup_(crdma_device_list_freep) struct crdma_device_list *devices = NULL;
         int r = crdma_policy_load(ctx, &policy, err);
@@ -34,14 +38,7 @@ int crdma_plan_from_request(struct crdma_context *ctx, const struct crdma_kv *re
         int r = crdma_request_from_annotations(request, n, &req, err);
         if (r < 0)
                 return r;
-        struct crdma_plan *plan = NULL;
-        if (req) {
-                r = crdma_plan_make(ctx, req, &plan, err);
-                if (r < 0)
-                        return r;
-        }
-        *out = plan;
-        return 0;
+        return crdma_plan_make(ctx, req, out, err);
 }
 
 int crdma_container_inject(struct crdma_context *ctx, const struct crdma_container *container,

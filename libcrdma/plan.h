@@ -39,7 +39,8 @@ struct crdma_plan {
 };
 
 /* The front door (front.c): the context's policy, a targeted scan and
- * crdma_plan_new() for a parsed request; every path plans through it. */
+ * crdma_plan_new() for a parsed request; every path plans through it.  A
+ * NULL request (nothing asked) is a NULL plan, with nothing read. */
 int crdma_plan_make(struct crdma_context *ctx, const struct crdma_request *req,
                     struct crdma_plan **out, struct crdma_error **err);
 

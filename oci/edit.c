@@ -95,14 +95,7 @@ int crdma_config_plan(struct crdma_context *ctx, const char *config, size_t len,
                 r = request_of(c, &req, err);
         if (r < 0)
                 return r;
-        struct crdma_plan *plan = NULL;
-        if (req) {
-                r = crdma_plan_make(ctx, req, &plan, err);
-                if (r < 0)
-                        return r;
-        }
-        *out = plan;
-        return 0;
+        return crdma_plan_make(ctx, req, out, err);
 }
 
 int crdma_config_edit(struct crdma_context *ctx, const char *config, size_t len,
