@@ -62,11 +62,6 @@ void cli_print_json(const char *json);
 /* A generated document (with one final newline) to --output FILE, written
  * atomically with mode 0644, or else to stdout.  Returns an exit status. */
 int cli_emit(struct cli *cli, const char *text);
-/* Replace `path` by `text` atomically (temp file next to it, fsync, rename,
- * fsync the directory) with `mode`, and owner uid:gid unless uid is -1.  On
- * failure *step says which part failed. */
-int cli_write_atomic(const char *path, const char *text, mode_t mode, uid_t uid, gid_t gid,
-                     const char **step);
 
 /* Refuse LD_PRELOAD, set no_new_privs and keep only the capabilities the
  * command `run` needs. */

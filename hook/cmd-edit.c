@@ -146,7 +146,7 @@ int cli_edit(struct cli *cli)
                 return CLI_EXIT_OK;
         }
         const char *step = "";
-        r = cli_write_atomic(path, out, st.st_mode & 07777, st.st_uid, st.st_gid, &step);
+        r = crdma_write_file_atomic(path, out, st.st_mode & 07777, st.st_uid, st.st_gid, &step);
         if (r < 0) {
                 fprintf(stderr, "crdma-hook: error: %s: %s: %s\n", path, step, strerror(-r));
                 return CLI_EXIT_SYSTEM;

@@ -13,67 +13,7 @@
 
 #include "cleanup.h"
 #include "cli.h"
-
-static int write_all(int fd, const char *text, size_t len)
-{
-        while (len > 0) {
-                ssize_t n = write(fd, text, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n < 0)
-                        return -errno;
-                text += n;
-                len -= (size_t) n;
-        }
-        return 0;
-}
-
-/* Temp file in the target's directory, fsync, rename over the target, fsync
- * the directory so the rename survives a crash. */
-int cli_write_atomic(const char *path, const char *text, mode_t mode, uid_t uid, gid_t gid,
-                     const char **step)
-{
-        _cleanup_free_ char *dcopy = strdup(path), *bcopy = strdup(path), *tmp = NULL;
-        if (!dcopy || !bcopy)
-                return -ENOMEM;
-        const char *dir = dirname(dcopy), *base = basename(bcopy);
-        *step = "cannot open its directory";
-        _cleanup_close_ int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return -errno;
-        if (asprintf(&tmp, "%s/.%s.XXXXXX", dir, base) < 0) {
-                tmp = NULL;
-                return -ENOMEM;
-        }
-        *step = "cannot create a temporary file next to it";
-        _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        const char *tmp_base = strrchr(tmp, '/') + 1;
-        int r = 0;
-        *step = "cannot give the new file the mode and owner of the old one";
-        if (fchmod(fd, mode) < 0 || (uid != (uid_t) -1 && fchown(fd, uid, gid) < 0))
-                r = -errno;
-        if (r == 0)
-                *step = "cannot write it";
-        if (r == 0)
-                r = write_all(fd, text, strlen(text));
-        if (r == 0 && fsync(fd) < 0)
-                r = -errno;
-        if (r == 0 && close(TAKE_FD(fd)) < 0)
-                r = -errno;
-        if (r == 0) {
-                *step = "cannot rename the temporary file over it";
-                if (renameat(dfd, tmp_base, dfd, base) < 0)
-                        r = -errno;
-        }
-        if (r < 0) {
-                unlinkat(dfd, tmp_base, 0);
-                return r;
-        }
-        *step = "written, but its directory cannot be synced";
-        return fsync(dfd) < 0 ? -errno : 0;
-}
+#include "util.h"
 
 int cli_emit(struct cli *cli, const char *text)
 {
@@ -94,7 +34,7 @@ int cli_emit(struct cli *cli, const char *text)
         }
         const char *step = "";
         /* Runtimes read it as any user: 0644 whatever the umask. */
-        int r = cli_write_atomic(cli->output, whole, 0644, (uid_t) -1, (gid_t) -1, &step);
+        int r = crdma_write_file_atomic(cli->output, whole, 0644, (uid_t) -1, (gid_t) -1, &step);
         if (r < 0) {
                 fprintf(stderr, "crdma-hook: error: --output %s: %s: %s\n", cli->output, step,
                         strerror(-r));

@@ -447,6 +447,40 @@ int crdma_system_netns_mode(struct crdma_context *ctx, enum crdma_netns *mode,
 int crdma_system_set_netns_mode(struct crdma_context *ctx, enum crdma_netns mode,
                                 struct crdma_error **err);
 
+/* ------------------------------------------------- runtime shims (CRDMA_0.3)
+ *
+ * For an OCI runtime shim (crdma-runtime) that edits a bundle's config at
+ * create and then execs the real runtime. */
+
+/* Where a config's request may come from. */
+enum crdma_request_source {
+        CRDMA_SOURCE_ANNOTATIONS = 1 << 0, /* io.crdma.* annotations (always) */
+        /* CRDMA_* variables in process.env (CRDMA_DEVICES=rxe0, ...), the
+         * annotations' grammar, for engines that pass no annotations (Docker
+         * before 24, plain ctr).  Read only when no io.crdma.* annotation
+         * asks, planned only under a policy with "allow": {"environment":
+         * true}, and written into the config as the annotations they stand
+         * for. */
+        CRDMA_SOURCE_ENVIRONMENT = 1 << 1,
+};
+
+/* crdma_config_edit() with the request taken from `sources` (a mask of
+ * enum crdma_request_source).  A Kubernetes pod's sandbox container
+ * (io.kubernetes.cri.container-type or io.kubernetes.cri-o.ContainerType
+ * "sandbox") is left unchanged: devices and limits go to the pod's
+ * application containers, which share its network namespace. */
+int crdma_config_edit_from(struct crdma_context *ctx, const char *config, size_t len,
+                           unsigned sources, enum crdma_runtime runtime, const char *hook_path,
+                           char **out, struct crdma_error **err);
+
+/* The policy's "runtime" section: the OCI runtimes a shim may exec, in the
+ * administrator's order (names to look up, or absolute paths; default
+ * "runc", "crun"), and the crdma-hook a config's createRuntime entry runs
+ * (NULL: the installed one). */
+size_t crdma_policy_runtime_count(const struct crdma_policy *policy);
+const char *crdma_policy_runtime(const struct crdma_policy *policy, size_t i);
+const char *crdma_policy_runtime_hook(const struct crdma_policy *policy);
+
 #ifdef __cplusplus
 }
 #endif

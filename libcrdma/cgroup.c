@@ -78,6 +78,17 @@ int crdma_cgroup_open(struct crdma_context *ctx, const char *sub, const char *pa
         return fd;
 }
 
+bool crdma_cgroup_enables_rdma(struct crdma_context *ctx, const char *path)
+{
+        if (!ctx || !path || path[0] != '/')
+                return false;
+        _cleanup_close_ int fd = crdma_cgroup_open(ctx, "", path, NULL);
+        _cleanup_free_ char *control = NULL;
+        return fd >= 0 &&
+               crdma_read_text_at(fd, "cgroup.subtree_control", CRDMA_TEXT_MAX, &control) >= 0 &&
+               word_in(control, "rdma");
+}
+
 int crdma_cgroup_target_init(struct crdma_context *ctx, const struct crdma_proc_cgroups *pc,
                              struct crdma_cgroup_target *out, struct crdma_error **err)
 {

@@ -33,6 +33,10 @@ int crdma_cgroup_target_init(struct crdma_context *ctx, const struct crdma_proc_
                              struct crdma_cgroup_target *out, struct crdma_error **err);
 void crdma_cgroup_target_clear(struct crdma_cgroup_target *t);
 
+/* v2: whether the cgroup `path` (absolute, from the root) exists and has
+ * "rdma" in its cgroup.subtree_control, so its children have rdma.max. */
+bool crdma_cgroup_enables_rdma(struct crdma_context *ctx, const char *path);
+
 /* An O_DIRECTORY fd of <cgroup-root>/<sub>/<path> ("" sub for v2). */
 int crdma_cgroup_open(struct crdma_context *ctx, const char *sub, const char *path,
                       struct crdma_error **err);

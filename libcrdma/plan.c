@@ -272,6 +272,16 @@ int crdma_plan_new(struct crdma_context *ctx, const struct crdma_request *req,
         if (!plan)
                 return crdma_fail_oom(err);
 
+        /* An image's ENV reaches every container made from it: the
+         * environment is a source only where the administrator says so. */
+        if (req->from_environment && !policy->allow.environment)
+                return crdma_refuse(err, EPERM,
+                                    "the container's CRDMA_* environment variables: %s does not "
+                                    "take requests from a container's environment (an image's "
+                                    "ENV reaches every container made from it); ask with "
+                                    "io.crdma.* annotations, or the administrator sets "
+                                    "\"allow\": {\"environment\": true}",
+                                    policy->origin);
         int r = check_allowed(err, req->umad, policy->allow.umad, "io.crdma.umad=\"true\"", "umad",
                               policy);
         if (r >= 0)

@@ -32,6 +32,7 @@ static const struct crdma_json_bounds policy_bounds = {
 };
 
 static const char *const builtin_device_globs[] = { "mlx5_*", "rxe*" };
+static const char *const builtin_runtimes[] = { "runc", "crun" };
 
 struct parser {
         struct crdma_policy *p;
@@ -63,6 +64,11 @@ static struct crdma_policy *policy_new(const char *origin)
                 return NULL;
         }
         set_builtin(p);
+        for (size_t i = 0; i < ELEMENTSOF(builtin_runtimes); i++)
+                if (crdma_strv_push(&p->runtimes, builtin_runtimes[i]) < 0) {
+                        crdma_policy_free(p);
+                        return NULL;
+                }
         return p;
 }
 
@@ -72,6 +78,8 @@ void crdma_policy_free(struct crdma_policy *p)
                 return;
         free(p->origin);
         crdma_strv_clear(&p->devices);
+        crdma_strv_clear(&p->runtimes);
+        free(p->runtime_hook);
         free(p);
 }
 
@@ -229,12 +237,14 @@ static int parse_devices(struct parser *ps, yajl_val v)
 
 static int parse_allow(struct parser *ps, yajl_val obj)
 {
-        static const char *const keys[] = { "umad", "issm", "netRaw", "ipcLock", "exclusive" };
+        static const char *const keys[] = { "umad",      "issm",      "netRaw",
+                                            "ipcLock",   "exclusive", "environment" };
         if (!YAJL_IS_OBJECT(obj))
                 return bad(ps, "allow", "must be an object", NULL);
         int r = check_object(ps, obj, "allow", keys, ELEMENTSOF(keys));
         bool *slot[] = { &ps->p->allow.umad, &ps->p->allow.issm, &ps->p->allow.net_raw,
-                         &ps->p->allow.ipc_lock, &ps->p->allow.exclusive };
+                         &ps->p->allow.ipc_lock, &ps->p->allow.exclusive,
+                         &ps->p->allow.environment };
         for (size_t i = 0; r >= 0 && i < ELEMENTSOF(keys); i++) {
                 char full[32];
                 yajl_val v = member(obj, "allow", keys[i], full, sizeof(full));
@@ -283,6 +293,55 @@ static int parse_netns_mode(struct parser *ps, yajl_val v)
         return 0;
 }
 
+/* A runtime crdma-runtime may exec: a bare name (looked up in the system's
+ * bin directories) or an absolute path, with no shell or path tricks. */
+static bool runtime_name_ok(const char *s)
+{
+        size_t n = strlen(s);
+        if (s[0] == '/')
+                return n <= 255 && s[n - 1] != '/' && !strstr(s, "/../") &&
+                       !(n >= 3 && strcmp(s + n - 3, "/..") == 0) && !strstr(s, "/./");
+        return n >= 1 && n <= 63 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
+               strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-") == n;
+}
+
+static int parse_runtime(struct parser *ps, yajl_val obj)
+{
+        static const char *const keys[] = { "runtimes", "hook" };
+        if (!YAJL_IS_OBJECT(obj))
+                return bad(ps, "runtime", "must be an object", NULL);
+        int r = check_object(ps, obj, "runtime", keys, ELEMENTSOF(keys));
+        yajl_val v = crdma_json_get(obj, "runtimes", yajl_t_any);
+        if (r >= 0 && v) {
+                if (!YAJL_IS_ARRAY(v) || YAJL_GET_ARRAY(v)->len == 0 ||
+                    YAJL_GET_ARRAY(v)->len > 16)
+                        return bad(ps, "runtime.runtimes", "must be an array of 1 to 16 OCI "
+                                   "runtimes (names such as \"runc\" or absolute paths)", NULL);
+                crdma_strv_clear(&ps->p->runtimes);
+                for (size_t i = 0; i < YAJL_GET_ARRAY(v)->len; i++) {
+                        const char *s = YAJL_GET_STRING(YAJL_GET_ARRAY(v)->values[i]);
+                        char key[40];
+                        snprintf(key, sizeof(key), "runtime.runtimes[%zu]", i);
+                        if (!s || !runtime_name_ok(s))
+                                return bad(ps, key, "must be a program name of [A-Za-z0-9_.+-] "
+                                           "or an absolute path", NULL);
+                        if (crdma_strv_push(&ps->p->runtimes, s) < 0)
+                                return crdma_fail_oom(ps->err);
+                }
+        }
+        v = crdma_json_get(obj, "hook", yajl_t_any);
+        if (r >= 0 && v) {
+                const char *s = YAJL_GET_STRING(v);
+                if (!s || s[0] != '/' || !runtime_name_ok(s))
+                        return bad(ps, "runtime.hook", "must be the absolute path of crdma-hook",
+                                   NULL);
+                free(ps->p->runtime_hook);
+                if (!(ps->p->runtime_hook = strdup(s)))
+                        return crdma_fail_oom(ps->err);
+        }
+        return r;
+}
+
 static int settle_defaults(struct parser *ps)
 {
         struct crdma_limits *d = &ps->p->defaults;
@@ -298,8 +357,8 @@ static int settle_defaults(struct parser *ps)
 
 static int parse_top(struct parser *ps, yajl_val root)
 {
-        static const char *const keys[] = { "version", "devices", "defaults", "limits", "allow",
-                                            "netnsMode" };
+        static const char *const keys[] = { "version", "devices",   "defaults", "limits",
+                                            "allow",   "netnsMode", "runtime" };
         if (!YAJL_IS_OBJECT(root))
                 return crdma_fail(ps->err, EINVAL, "%s: must be a JSON object; see crdma-policy(5)",
                                   ps->p->origin);
@@ -319,6 +378,8 @@ static int parse_top(struct parser *ps, yajl_val root)
                 r = parse_allow(ps, v);
         if (r >= 0 && (v = crdma_json_get(root, "netnsMode", yajl_t_any)))
                 r = parse_netns_mode(ps, v);
+        if (r >= 0 && (v = crdma_json_get(root, "runtime", yajl_t_any)))
+                r = parse_runtime(ps, v);
         return r < 0 ? r : settle_defaults(ps);
 }
 
@@ -416,8 +477,31 @@ int crdma_policy_to_json(const struct crdma_policy *p, bool pretty, char **json,
         crdma_json_kv_bool(g, "netRaw", p->allow.net_raw);
         crdma_json_kv_bool(g, "ipcLock", p->allow.ipc_lock);
         crdma_json_kv_bool(g, "exclusive", p->allow.exclusive);
+        crdma_json_kv_bool(g, "environment", p->allow.environment);
         yajl_gen_map_close(g);
         crdma_json_kv_str(g, "netnsMode", p->netns_switch ? "exclusive" : "keep");
+        crdma_json_key(g, "runtime");
+        yajl_gen_map_open(g);
+        crdma_json_key(g, "runtimes");
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < p->runtimes.n; i++)
+                crdma_json_str(g, p->runtimes.v[i]);
+        yajl_gen_array_close(g);
+        if (p->runtime_hook)
+                crdma_json_kv_str(g, "hook", p->runtime_hook);
+        yajl_gen_map_close(g);
         yajl_gen_map_close(g);
         return crdma_json_finish(g, json, err);
+}
+
+size_t crdma_policy_runtime_count(const struct crdma_policy *p) { return p ? p->runtimes.n : 0; }
+
+const char *crdma_policy_runtime(const struct crdma_policy *p, size_t i)
+{
+        return p && i < p->runtimes.n ? p->runtimes.v[i] : NULL;
+}
+
+const char *crdma_policy_runtime_hook(const struct crdma_policy *p)
+{
+        return p ? p->runtime_hook : NULL;
 }

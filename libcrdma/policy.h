@@ -22,8 +22,14 @@ struct crdma_policy {
         bool best_effort; /* limits.enforce: "best-effort" */
         struct {
                 bool umad, issm, net_raw, ipc_lock, exclusive;
+                bool environment; /* requests from a container's CRDMA_* variables */
         } allow;
         bool netns_switch; /* netnsMode "exclusive" (else "keep") */
+        /* runtime: what crdma-runtime execs (names or absolute paths, the
+         * first found wins) and the hook a config's createRuntime entry runs
+         * (NULL: the installed crdma-hook). */
+        struct crdma_strv runtimes;
+        char *runtime_hook;
 };
 
 /* True when `name` matches one of the policy's device globs. */

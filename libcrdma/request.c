@@ -242,6 +242,29 @@ int crdma_request_from_annotations(const struct crdma_kv *annotations, size_t n,
         return 0;
 }
 
+const char *crdma_request_key_for_env(const char *name, size_t len)
+{
+        size_t plen = strlen(CRDMA_ENV_PREFIX), alen = strlen(CRDMA_ANNOTATION_PREFIX);
+        if (len <= plen || strncmp(name, CRDMA_ENV_PREFIX, plen) != 0)
+                return NULL;
+        for (int k = 0; k < KEY_COUNT; k++) {
+                const char *tail = key_names[k] + alen;
+                if (strlen(tail) != len - plen)
+                        continue;
+                size_t i = 0;
+                for (; i < len - plen; i++) {
+                        char want = tail[i] == '-' ? '_' : (char) (tail[i] - 'a' + 'A');
+                        if (tail[i] >= '0' && tail[i] <= '9')
+                                want = tail[i];
+                        if (name[plen + i] != want)
+                                break;
+                }
+                if (i == len - plen)
+                        return key_names[k];
+        }
+        return NULL;
+}
+
 bool crdma_request_all_devices(const struct crdma_request *req) { return req->all_devices; }
 size_t crdma_request_device_count(const struct crdma_request *req) { return req->devices.n; }
 

@@ -19,6 +19,15 @@ struct crdma_request {
         bool rdma_cm, rdma_cm_given;
         bool umad;
         bool raw;
+        /* From the container's CRDMA_* variables, not its annotations: only
+         * a policy with allow.environment plans it (an image's ENV reaches
+         * every container made from it). */
+        bool from_environment;
 };
+
+#define CRDMA_ENV_PREFIX "CRDMA_"
+/* The io.crdma.* key the variable `name` (its first `len` bytes, CRDMA_NAME)
+ * stands for: CRDMA_HCA_HANDLES is io.crdma.hca-handles.  NULL: none. */
+const char *crdma_request_key_for_env(const char *name, size_t len);
 
 #endif

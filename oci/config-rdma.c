@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cgroup.h"
 #include "config-edit.h"
 #include "config-tree.h"
 #include "context.h"
@@ -91,6 +92,32 @@ static int check_unified(struct oci_edit *e, yajl_val res, struct crdma_error **
         return 0;
 }
 
+/* crun takes unified["rdma.max"] only when the parent of the container's
+ * cgroup already has +rdma.  Only an absolute cgroupsPath (cgroupfs) names
+ * that parent before create; anything else (systemd's slice:prefix:name, a
+ * path relative to crun's own cgroup, none) leaves rdma.max to the hook. */
+static bool parent_enables_rdma(const struct oci_edit *e)
+{
+        const char *path = e->linux_ ? YAJL_GET_STRING(crdma_json_get(e->linux_, "cgroupsPath",
+                                                                      yajl_t_string))
+                                     : NULL;
+        if (!path || path[0] != '/' || strchr(path, ':'))
+                return false;
+        char parent[4096];
+        size_t n = strlen(path);
+        while (n > 1 && path[n - 1] == '/')
+                n--;
+        while (n > 0 && path[n - 1] != '/')
+                n--;
+        while (n > 1 && path[n - 1] == '/')
+                n--;
+        if (n == 0 || n >= sizeof(parent))
+                return false;
+        memcpy(parent, path, n);
+        parent[n] = '\0';
+        return crdma_cgroup_enables_rdma(e->opts->ctx, parent);
+}
+
 int oci_edit_check_rdma(struct oci_edit *e, struct crdma_error **err)
 {
         const struct crdma_plan *plan = e->plan;
@@ -125,6 +152,10 @@ int oci_edit_check_rdma(struct oci_edit *e, struct crdma_error **err)
                 else if (plan->n_devices > 1)
                         e->hook_for = "rdma.max takes one device per write, and crun writes "
                                       "linux.resources.unified in one";
+                else if (!parent_enables_rdma(e))
+                        e->hook_for = "crun refuses linux.resources.unified[\"rdma.max\"] "
+                                      "unless the container's parent cgroup has +rdma, and "
+                                      "does not enable it";
                 else
                         return check_unified(e, res, err);
                 return 0;

@@ -12,7 +12,9 @@
 #include "context.h"
 #include "error.h"
 #include "json-member.h"
+#include "log.h"
 #include "plan.h"
+#include "request.h"
 
 static void annotations_freep(struct oci_annotations *a)
 {
@@ -66,21 +68,46 @@ int crdma_plan_apply_config(struct crdma_context *ctx, const struct crdma_plan *
         return crdma_plan_edit_config(ctx, plan, config, len, runtime, hook_path, out, err);
 }
 
-/* The request in a parsed config's io.crdma.* annotations: *req NULL when
- * nothing is asked.  One that asks is refused with a key given twice
- * (document.h); one that asks nothing comes back as it was. */
-static int request_of(const struct oci_config *c, struct crdma_request **req,
+/* The request in a parsed config: its io.crdma.* annotations, or, where
+ * `sources` takes it and no annotation asks, its CRDMA_* variables, which
+ * then go into the config as the annotations they stand for (*env_kv), so
+ * the createRuntime and poststop entries see the same request.  *req NULL
+ * when nothing is asked, and always for a Kubernetes sandbox container.  One
+ * that asks is refused with a key given twice (document.h). */
+static int request_of(struct crdma_context *ctx, const struct oci_config *c, unsigned sources,
+                      struct oci_annotations *env_kv, struct crdma_request **req,
                       struct crdma_error **err)
 {
         _cleanup_(annotations_freep) struct oci_annotations ann = { 0 };
         yajl_val root = oci_config_root(c);
+        *req = NULL;
         int r = oci_annotations_ask_crdma(root) ? oci_config_refuse_duplicate(c, err) : 0;
         if (r >= 0)
                 r = oci_annotations_from_tree(crdma_json_get(root, "annotations", yajl_t_any),
                                               &ann, err);
         if (r < 0)
                 return r;
-        return crdma_request_from_annotations(ann.kv, ann.n, req, err);
+        if (oci_annotations_kubernetes_sandbox(&ann)) {
+                crdma_log(ctx, CRDMA_LOG_DEBUG, "a Kubernetes sandbox container: nothing to do "
+                          "(devices and limits go to the pod's containers)");
+                return 0;
+        }
+        r = crdma_request_from_annotations(ann.kv, ann.n, req, err);
+        if (r < 0 || *req || !(sources & CRDMA_SOURCE_ENVIRONMENT))
+                return r;
+        yajl_val process = crdma_json_get(root, "process", yajl_t_object);
+        r = oci_annotations_from_env(process ? crdma_json_get(process, "env", yajl_t_any) : NULL,
+                                     env_kv, err);
+        if (r >= 0)
+                r = crdma_request_from_annotations(env_kv->kv, env_kv->n, req, err);
+        if (r < 0) {
+                crdma_error_prefix(err, "the container's CRDMA_* environment variables (as "
+                                        "io.crdma.* annotations)");
+                return r;
+        }
+        if (*req)
+                (*req)->from_environment = true;
+        return 0;
 }
 
 int crdma_config_plan(struct crdma_context *ctx, const char *config, size_t len,
@@ -90,26 +117,31 @@ int crdma_config_plan(struct crdma_context *ctx, const char *config, size_t len,
                 return crdma_fail(err, EINVAL, "crdma_config_plan: NULL argument");
         _cleanup_config_ struct oci_config *c = NULL;
         _cleanup_(crdma_request_freep) struct crdma_request *req = NULL;
+        _cleanup_(annotations_freep) struct oci_annotations env_kv = { 0 };
         int r = oci_config_parse(config, len, "config.json", &c, err);
         if (r >= 0)
-                r = request_of(c, &req, err);
+                r = request_of(ctx, c, CRDMA_SOURCE_ANNOTATIONS, &env_kv, &req, err);
         if (r < 0)
                 return r;
         return crdma_plan_make(ctx, req, out, err);
 }
 
-int crdma_config_edit(struct crdma_context *ctx, const char *config, size_t len,
-                      enum crdma_runtime runtime, const char *hook_path, char **out,
-                      struct crdma_error **err)
+int crdma_config_edit_from(struct crdma_context *ctx, const char *config, size_t len,
+                           unsigned sources, enum crdma_runtime runtime, const char *hook_path,
+                           char **out, struct crdma_error **err)
 {
         if (!ctx || !config || !out)
                 return crdma_fail(err, EINVAL, "crdma_config_edit: NULL argument");
+        if (sources & ~(unsigned) (CRDMA_SOURCE_ANNOTATIONS | CRDMA_SOURCE_ENVIRONMENT))
+                return crdma_fail(err, EINVAL, "crdma_config_edit_from: unknown sources 0x%x",
+                                  sources);
         _cleanup_config_ struct oci_config *c = NULL;
         _cleanup_(crdma_request_freep) struct crdma_request *req = NULL;
         _cleanup_(crdma_plan_freep) struct crdma_plan *plan = NULL;
+        _cleanup_(annotations_freep) struct oci_annotations env_kv = { 0 };
         int r = oci_config_parse(config, len, "config.json", &c, err);
         if (r >= 0)
-                r = request_of(c, &req, err);
+                r = request_of(ctx, c, sources, &env_kv, &req, err);
         if (r < 0)
                 return r;
         if (!req) {
@@ -123,9 +155,19 @@ int crdma_config_edit(struct crdma_context *ctx, const char *config, size_t len,
                 return 0;
         }
         r = crdma_plan_make(ctx, req, &plan, err);
+        if (r >= 0 && env_kv.n)
+                r = oci_config_set_annotations(c, env_kv.kv, env_kv.n, err);
         if (r < 0)
                 return r;
         return edit_parsed(ctx, plan, c, config, len, runtime, hook_path, out, err);
+}
+
+int crdma_config_edit(struct crdma_context *ctx, const char *config, size_t len,
+                      enum crdma_runtime runtime, const char *hook_path, char **out,
+                      struct crdma_error **err)
+{
+        return crdma_config_edit_from(ctx, config, len, CRDMA_SOURCE_ANNOTATIONS, runtime,
+                                      hook_path, out, err);
 }
 
 int crdma_config_set_annotations(const char *config, size_t len, const struct crdma_kv *kv,

@@ -74,6 +74,12 @@ static int load(const char *state, size_t len, bool need_pid, struct oci_contain
         int r = oci_container_load(state, len, need_pid, oc, err);
         if (r < 0)
                 return r;
+        /* A Kubernetes pod's sandbox gets the pod's annotations too; the
+         * devices and limits are for the pod's containers. */
+        if (oci_annotations_kubernetes_sandbox(&oc->annotations)) {
+                *req = NULL;
+                return 0;
+        }
         r = crdma_request_from_annotations(oc->annotations.kv, oc->annotations.n, req, err);
         if (r < 0)
                 crdma_error_prefix(err, "container %.64s", oc->id);
