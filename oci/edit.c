@@ -98,8 +98,9 @@ static int request_of(struct crdma_context *ctx, const struct oci_config *c, uns
         yajl_val process = crdma_json_get(root, "process", yajl_t_object);
         r = oci_annotations_from_env(process ? crdma_json_get(process, "env", yajl_t_any) : NULL,
                                      env_kv, err);
-        if (r >= 0)
-                r = crdma_request_from_annotations(env_kv->kv, env_kv->n, req, err);
+        if (r < 0)
+                return r; /* names the variable */
+        r = crdma_request_from_annotations(env_kv->kv, env_kv->n, req, err);
         if (r < 0) {
                 crdma_error_prefix(err, "the container's CRDMA_* environment variables (as "
                                         "io.crdma.* annotations)");

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "cleanup.h"
 #include "crdma.h"
 #include "fixture.h"
 #include "seccomp-bpf.h"
@@ -171,8 +172,24 @@ static void test_annotated(void **state)
         assert_lacks(out, "hooks");
         assert_lacks(out, "\n");
         free(out);
-        /* crun on v2, one device: unified. */
+        /* crun on v2, one device, no parent cgroup named: crun would refuse
+         * unified["rdma.max"] under a parent without +rdma, so the
+         * createRuntime hook writes it (crdma-hook edit --runtime crun BUNDLE
+         * then crun run works on a host as it is). */
         out = edit_ok(ctx, in, CRDMA_RUNTIME_CRUN);
+        assert_lacks(out, "rdma.max");
+        assert_has(out, "\"hooks\":{\"createRuntime\":[{\"path\":\"" HOOK "\"");
+        free(out);
+        /* Under a parent that has +rdma: unified. */
+        char parent[160];
+        snprintf(parent, sizeof(parent), "%s/pod", f->cg_v2);
+        assert_int_equal(mkdir(parent, 0755), 0);
+        snprintf(parent, sizeof(parent), "%s/pod/cgroup.subtree_control", f->cg_v2);
+        fixture_write_file(parent, "memory rdma\n");
+        const char *in_pod = "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"]},"
+                             "\"linux\":{\"cgroupsPath\":\"/pod/c1\"},\"annotations\":"
+                             "{\"io.crdma.devices\":\"rxe1\",\"io.crdma.hca-handles\":\"3\"}}";
+        out = edit_ok(ctx, in_pod, CRDMA_RUNTIME_CRUN);
         assert_has(out, "\"unified\":{\"rdma.max\":\"rxe1 hca_handle=3 hca_object=65536\"}");
         assert_lacks(out, "hooks");
         free(out);
@@ -224,6 +241,139 @@ static void test_duplicate_keys(void **state)
                             "config.json: key \"annotations\" appears twice; " WHY);
         crdma_error_free(err);
 #undef WHY
+        crdma_context_free(ctx);
+}
+
+static char *edit_from(struct crdma_context *ctx, const char *in, unsigned sources,
+                       struct crdma_error **err)
+{
+        char *out = NULL;
+        if (crdma_config_edit_from(ctx, in, strlen(in), sources, CRDMA_RUNTIME_RUNC, HOOK, &out,
+                                   err) < 0)
+                return NULL;
+        return out;
+}
+
+/* A runtime shim's sources: CRDMA_* variables in process.env, honoured only
+ * under a policy that says so, written into the config as the annotations
+ * they stand for; annotations, when there, are the request. */
+static void test_environment(void **state)
+{
+        struct fixture *f = *state;
+        char allow[160];
+        snprintf(allow, sizeof(allow), "%s/allow-env.json", f->dir);
+        fixture_write_file(allow, "{\"version\": 1, \"allow\": {\"environment\": true}}\n");
+        const unsigned both = CRDMA_SOURCE_ANNOTATIONS | CRDMA_SOURCE_ENVIRONMENT;
+        const char *in = "{\"process\":{\"env\":[\"PATH=/bin\",\"CRDMA_DEVICES=rxe1\","
+                         "\"CRDMA_HCA_HANDLES=2\"]}}";
+        struct crdma_error *err = NULL;
+
+        /* The built-in policy takes no request from the environment. */
+        struct crdma_context *ctx = context(f->cg_v2, f->policy);
+        assert_null(edit_from(ctx, in, both, &err));
+        assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_REFUSED);
+        char want[512];
+        snprintf(want, sizeof(want),
+                 "the container's CRDMA_* environment variables: %s does not take requests from "
+                 "a container's environment (an image's ENV reaches every container made from "
+                 "it); ask with io.crdma.* annotations, or the administrator sets \"allow\": "
+                 "{\"environment\": true}", f->policy);
+        assert_string_equal(crdma_error_message(err), want);
+        crdma_error_free(err);
+        err = NULL;
+        /* Without the environment source (crdma-hook edit, precreate): not a request. */
+        char *out = edit_from(ctx, in, CRDMA_SOURCE_ANNOTATIONS, &err);
+        assert_non_null(out);
+        assert_string_equal(out, in);
+        free(out);
+        crdma_context_free(ctx);
+
+        ctx = context(f->cg_v2, allow);
+        out = edit_from(ctx, in, both, &err);
+        if (!out)
+                fail_msg("%s", crdma_error_message(err));
+        assert_has(out, "\"rdma\":{\"rxe1\":{\"hcaHandles\":2,");
+        assert_has(out, "\"path\":\"/dev/infiniband/uverbs1\"");
+        assert_has(out, "\"annotations\":{\"io.crdma.devices\":\"rxe1\",\"io.crdma.hca-handles\":\"2\"}");
+        /* Edited once, the annotations are the request: the same again. */
+        char *again = edit_from(ctx, out, both, &err);
+        assert_non_null(again);
+        assert_string_equal(again, out);
+        free(again);
+        free(out);
+
+        /* Annotations win over the environment. */
+        const char *both_in = "{\"process\":{\"env\":[\"CRDMA_DEVICES=rxe1\"]},"
+                              "\"annotations\":{\"io.crdma.devices\":\"rxe0\"}}";
+        out = edit_from(ctx, both_in, both, &err);
+        assert_non_null(out);
+        assert_has(out, "/dev/infiniband/uverbs0");
+        assert_lacks(out, "/dev/infiniband/uverbs1");
+        free(out);
+
+        /* Strict as the annotations: a typo, a key twice, a bad value. */
+        static const struct {
+                const char *env, *message;
+        } bad[] = {
+                { "\"CRDMA_DEVICES=rxe0\",\"CRDMA_HCA_HANDLE=2\"",
+                  "environment variable CRDMA_HCA_HANDLE: unknown; crdma knows CRDMA_DEVICES, "
+                  "CRDMA_NETNS, CRDMA_HCA_HANDLES, CRDMA_HCA_OBJECTS, CRDMA_MEMLOCK, "
+                  "CRDMA_RDMA_CM, CRDMA_UMAD and CRDMA_RAW (crdma-annotations(7))" },
+                { "\"CRDMA_DEVICES=rxe0\",\"CRDMA_DEVICES=rxe1\"",
+                  "environment variable CRDMA_DEVICES: given twice" },
+                { "\"CRDMA_HCA_HANDLES=2\"",
+                  "the container's CRDMA_* environment variables (as io.crdma.* annotations): "
+                  "annotation io.crdma.devices: missing; a container with io.crdma.* "
+                  "annotations must name its devices (or \"all\")" },
+                { "\"CRDMA_DEVICES=rxe0\",\"CRDMA_MEMLOCK=lots\"",
+                  "the container's CRDMA_* environment variables (as io.crdma.* annotations): "
+                  "annotation io.crdma.memlock=\"lots\": must be bytes (at least 1) with an "
+                  "optional K, M, G or T suffix, e.g. \"64G\", or \"unlimited\"" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                char text[256];
+                snprintf(text, sizeof(text), "{\"process\":{\"env\":[%s]}}", bad[i].env);
+                assert_null(edit_from(ctx, text, both, &err));
+                assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_REFUSED);
+                assert_string_equal(crdma_error_message(err), bad[i].message);
+                crdma_error_free(err);
+                err = NULL;
+        }
+        /* A variable that only starts like ours is ours: CRDMA_ is crdma's. */
+        assert_null(edit_from(ctx, "{\"process\":{\"env\":[\"CRDMA_=1\"]}}", both, &err));
+        crdma_error_free(err);
+        err = NULL;
+        /* Unknown source bits are an error, not ignored. */
+        assert_null(edit_from(ctx, in, 0x80, &err));
+        assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_SYSTEM);
+        crdma_error_free(err);
+        crdma_context_free(ctx);
+}
+
+/* A Kubernetes pod's sandbox (pause) container gets the pod's annotations
+ * too; it is left as it came, from either runtime's marker. */
+static void test_kubernetes_sandbox(void **state)
+{
+        struct fixture *f = *state;
+        struct crdma_context *ctx = context(f->cg_v2, f->policy);
+        struct crdma_error *err = NULL;
+        const char *marker[] = { "io.kubernetes.cri.container-type", "io.kubernetes.cri-o.ContainerType" };
+        for (size_t i = 0; i < 2; i++) {
+                char in[256];
+                snprintf(in, sizeof(in), "{\"process\":{},\"annotations\":{\"%s\":\"sandbox\","
+                         "\"io.crdma.devices\":\"rxe0\"}}", marker[i]);
+                char *out = edit_from(ctx, in, CRDMA_SOURCE_ANNOTATIONS, &err);
+                assert_non_null(out);
+                assert_string_equal(out, in);
+                free(out);
+                /* The pod's application container gets the request. */
+                snprintf(in, sizeof(in), "{\"process\":{},\"annotations\":{\"%s\":\"container\","
+                         "\"io.crdma.devices\":\"rxe0\"}}", marker[i]);
+                out = edit_from(ctx, in, CRDMA_SOURCE_ANNOTATIONS, &err);
+                assert_non_null(out);
+                assert_has(out, "/dev/infiniband/uverbs0");
+                free(out);
+        }
         crdma_context_free(ctx);
 }
 
@@ -613,6 +763,8 @@ int main(void)
                 cmocka_unit_test(test_unannotated_identical),
                 cmocka_unit_test(test_annotated),
                 cmocka_unit_test(test_duplicate_keys),
+                cmocka_unit_test(test_environment),
+                cmocka_unit_test(test_kubernetes_sandbox),
                 cmocka_unit_test(test_cgroup_layouts),
                 cmocka_unit_test(test_indent_kept),
                 cmocka_unit_test(test_seccomp_filter),

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <cmocka.h>
 
 #include "cleanup.h"
@@ -637,31 +638,64 @@ static void test_rdma_crun(void **state)
         const char *ann[] = { "io.crdma.devices=rxe1", "io.crdma.hca-handles=4", NULL };
         struct crdma_plan *plan = make_plan(f, "{\"version\":1}", ann);
 
-        /* cgroup v2, one device: crun's unified rdma.max, no runc field, no hook. */
-        const char *in = "{\"process\":{},\"linux\":{\"resources\":{\"unified\":{\"memory.high\":\"1G\"}}}}";
-        char *out = apply_with(in, strlen(in), plan, &crun_v2, false);
+        /* cgroup v2, one device, a parent cgroup with +rdma: crun's unified
+         * rdma.max, no runc field, no hook. */
+        char dir[64], path[128];
+        fixture_tmpdir(dir, sizeof(dir), "crun-parent");
+        snprintf(path, sizeof(path), "%s/pod", dir);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/pod/cgroup.subtree_control", dir);
+        fixture_write_file(path, "cpu memory rdma pids\n");
+        snprintf(path, sizeof(path), "%s/bare", dir);
+        assert_int_equal(mkdir(path, 0755), 0);
+        snprintf(path, sizeof(path), "%s/bare/cgroup.subtree_control", dir);
+        fixture_write_file(path, "cpu memory pids\n");
+        struct crdma_context *cg_ctx = fixture_context("rxe");
+        assert_int_equal(crdma_context_set_root(cg_ctx, CRDMA_ROOT_CGROUP, dir, NULL), 0);
+        struct oci_edit_options crun_v2_parent = crun_v2;
+        crun_v2_parent.ctx = cg_ctx;
+#define CG "\"cgroupsPath\":\"/pod/c1\","
+        const char *in = "{\"process\":{},\"linux\":{" CG "\"resources\":{\"unified\":{\"memory.high\":\"1G\"}}}}";
+        char *out = apply_with(in, strlen(in), plan, &crun_v2_parent, false);
         assert_has(out, "\"unified\":{\"memory.high\":\"1G\",\"rdma.max\":\"rxe1 hca_handle=4 "
                         "hca_object=65536\"}");
         assert_lacks(out, "\"rdma\":");
         assert_lacks(out, "hooks");
         free(out);
         /* The same line there: kept, once. */
-        in = "{\"process\":{},\"linux\":{\"resources\":{\"unified\":{\"rdma.max\":\"rxe1 hca_handle=4 "
+        in = "{\"process\":{},\"linux\":{" CG "\"resources\":{\"unified\":{\"rdma.max\":\"rxe1 hca_handle=4 "
              "hca_object=65536\"}}}}";
-        out = apply_with(in, strlen(in), plan, &crun_v2, false);
+        out = apply_with(in, strlen(in), plan, &crun_v2_parent, false);
         assert_int_equal(count(out, "rdma.max"), 1);
         free(out);
+        /* A parent without +rdma (crun would refuse the unified key and
+         * does not enable it), or no cgroupsPath that names the parent
+         * (systemd's slice:prefix:name, a relative path, none): the
+         * createRuntime hook writes rdma.max. */
+        const char *no_parent[] = {
+                "{\"process\":{},\"linux\":{\"cgroupsPath\":\"/bare/c1\"}}",
+                "{\"process\":{},\"linux\":{\"cgroupsPath\":\"/none/c1\"}}",
+                "{\"process\":{},\"linux\":{\"cgroupsPath\":\"machine.slice:libpod:c1\"}}",
+                "{\"process\":{},\"linux\":{\"cgroupsPath\":\"pod/c1\"}}",
+                "{\"process\":{}}",
+        };
+        for (size_t i = 0; i < ELEMENTSOF(no_parent); i++) {
+                out = apply_with(no_parent[i], strlen(no_parent[i]), plan, &crun_v2_parent, false);
+                assert_has(out, "\"createRuntime\":[" HOOK_ENTRY("createRuntime") "]");
+                assert_lacks(out, "rdma.max");
+                free(out);
+        }
         /* Another one: refused, nothing changed. */
-        apply_refused_with(plan, &crun_v2,
-                           "{\"process\":{},\"linux\":{\"resources\":{\"unified\":{\"rdma.max\":"
+        apply_refused_with(plan, &crun_v2_parent,
+                           "{\"process\":{},\"linux\":{" CG "\"resources\":{\"unified\":{\"rdma.max\":"
                            "\"rxe1 hca_handle=8 hca_object=65536\"}}}}",
                            EEXIST,
                            "config.json: linux.resources.unified[\"rdma.max\"] is already \"rxe1 "
                            "hca_handle=8 hca_object=65536\", not the \"rxe1 hca_handle=4 "
                            "hca_object=65536\" the request asks for; remove it and put the limits "
                            "in the io.crdma annotations");
-        apply_refused_with(plan, &crun_v2,
-                           "{\"process\":{},\"linux\":{\"resources\":{\"unified\":{\"rdma.max\":1}}}}",
+        apply_refused_with(plan, &crun_v2_parent,
+                           "{\"process\":{},\"linux\":{" CG "\"resources\":{\"unified\":{\"rdma.max\":1}}}}",
                            EINVAL,
                            "config.json: \"linux.resources.unified[\"rdma.max\"]\" is not a string");
 
@@ -681,6 +715,9 @@ static void test_rdma_crun(void **state)
         assert_lacks(out, "rdma.max");
         free(out);
         crdma_plan_free(plan);
+#undef CG
+        crdma_context_free(cg_ctx);
+        assert_int_equal(fixture_rm_tree(dir), 0);
 
         /* Two devices: rdma.max takes one per write, so the hook does it. */
         const char *ann2[] = { "io.crdma.devices=rxe0,rxe1", NULL };

@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "cleanup.h"
 #include "context.h"
 #include "error.h"
 #include "fixture.h"
@@ -59,6 +60,12 @@ static void assert_builtin(const struct crdma_policy *p)
         assert_true(p->allow.exclusive);
         assert_false(p->netns_switch);
         assert_false(p->best_effort);
+        assert_false(p->allow.environment);
+        assert_int_equal(crdma_policy_runtime_count(p), 2);
+        assert_string_equal(crdma_policy_runtime(p, 0), "runc");
+        assert_string_equal(crdma_policy_runtime(p, 1), "crun");
+        assert_null(crdma_policy_runtime(p, 2));
+        assert_null(crdma_policy_runtime_hook(p));
 }
 
 /* The example in DESIGN.md and crdma-policy(5) is the built-in policy. */
@@ -352,8 +359,9 @@ static void test_load(void **state)
                 "{\"version\":1,\"devices\":[\"mlx5_*\",\"rxe*\"],"
                 "\"defaults\":{\"hcaHandles\":16,\"hcaObjects\":65536,\"memlock\":\"unlimited\"},"
                 "\"limits\":{\"hcaHandles\":64,\"hcaObjects\":1048576,\"memlock\":\"unlimited\",\"enforce\":\"strict\"},"
-                "\"allow\":{\"umad\":false,\"issm\":false,\"netRaw\":false,\"ipcLock\":false,\"exclusive\":true},"
-                "\"netnsMode\":\"keep\"}");
+                "\"allow\":{\"umad\":false,\"issm\":false,\"netRaw\":false,\"ipcLock\":false,\"exclusive\":true,"
+                "\"environment\":false},"
+                "\"netnsMode\":\"keep\",\"runtime\":{\"runtimes\":[\"runc\",\"crun\"]}}");
         /* What it prints, it reads back the same. */
         struct crdma_policy *again = parse_ok(json);
         assert_builtin(again);
@@ -365,6 +373,48 @@ static void test_load(void **state)
 
 /* yajl_tree_free recurses: 300,000 levels crashed it (fuzzing found the
  * gap); the parser refuses deep nesting before yajl builds anything. */
+/* The runtime shim's section: which runtime it execs, which hook a config
+ * entry runs; and whether a container's environment may ask. */
+static void test_runtime_section(void **state)
+{
+        (void) state;
+        struct crdma_policy *p = parse_ok("{\"version\":1,\"allow\":{\"environment\":true},"
+                                          "\"runtime\":{\"runtimes\":[\"/opt/bin/runc\",\"crun\","
+                                          "\"runc-1.1\"],\"hook\":\"/usr/bin/crdma-hook\"}}");
+        assert_true(p->allow.environment);
+        assert_int_equal(crdma_policy_runtime_count(p), 3);
+        assert_string_equal(crdma_policy_runtime(p, 0), "/opt/bin/runc");
+        assert_string_equal(crdma_policy_runtime(p, 2), "runc-1.1");
+        assert_string_equal(crdma_policy_runtime_hook(p), "/usr/bin/crdma-hook");
+        char *json = NULL;
+        assert_int_equal(crdma_policy_to_json(p, false, &json, NULL), 0);
+        assert_non_null(strstr(json, "\"runtime\":{\"runtimes\":[\"/opt/bin/runc\",\"crun\","
+                                     "\"runc-1.1\"],\"hook\":\"/usr/bin/crdma-hook\"}"));
+        crdma_policy_free(p);
+        free(json);
+        /* A section without runtimes keeps the built-in list. */
+        p = parse_ok("{\"version\":1,\"runtime\":{\"hook\":\"/x/crdma-hook\"}}");
+        assert_int_equal(crdma_policy_runtime_count(p), 2);
+        crdma_policy_free(p);
+
+        bad("{\"version\":1,\"runtime\":[]}", "\"runtime\": must be an object");
+        bad("{\"version\":1,\"runtime\":{\"runtime\":[\"runc\"]}}", "\"runtime.runtime\": unknown key");
+        bad("{\"version\":1,\"runtime\":{\"runtimes\":[]}}", "\"runtime.runtimes\": must be an array");
+        bad("{\"version\":1,\"runtime\":{\"runtimes\":\"runc\"}}", "\"runtime.runtimes\": must be an array");
+        const char *names[] = { "\"\"", "\"../runc\"", "\"bin/runc\"", "\"run c\"", "\"..\"",
+                                "\"/usr/../bin/runc\"", "\"/usr/bin/\"", "\"$(id)\"", "1" };
+        for (size_t i = 0; i < ELEMENTSOF(names); i++) {
+                char text[128];
+                snprintf(text, sizeof(text), "{\"version\":1,\"runtime\":{\"runtimes\":[\"runc\",%s]}}",
+                         names[i]);
+                bad(text, "\"runtime.runtimes[1]\": must be a program name");
+        }
+        bad("{\"version\":1,\"runtime\":{\"hook\":\"crdma-hook\"}}",
+            "\"runtime.hook\": must be the absolute path of crdma-hook");
+        bad("{\"version\":1,\"allow\":{\"environment\":\"yes\"}}",
+            "\"allow.environment\": must be true or false");
+}
+
 static void test_deep_nesting(void **state)
 {
         (void) state;
@@ -407,6 +457,7 @@ int main(void)
                 cmocka_unit_test(test_value_errors),
                 cmocka_unit_test(test_bounds),
                 cmocka_unit_test(test_deep_nesting),
+                cmocka_unit_test(test_runtime_section),
                 cmocka_unit_test(test_load),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
