@@ -22,6 +22,7 @@ build=(meson ninja-build pkg-config gcc libc6-dev
 # tests/fresh (a clean Debian 12 root, the source tree as a clone has it).
 test=(libcmocka-dev libibverbs-dev binutils mandoc runc jq python3 clang-14
       libclang-rt-14-dev llvm-14 debootstrap git)
+# docker.io, containerd: 17-runtime-docker runs Debian's Docker and ctr through crdma-runtime.
 # The harness: QEMU, the initramfs (busybox, kmod's depmod/modprobe, cpio, and
 # xz-utils/zstd for .ko.xz/.ko.zst modules), a lock (util-linux's flock),
 # pgrep (procps). The guest runs the host's root: the runtimes, RDMA user space,
@@ -29,7 +30,7 @@ test=(libcmocka-dev libibverbs-dev binutils mandoc runc jq python3 clang-14
 # gcc, libc6-dev, libibverbs-dev: the harness compiles the verbs test tools
 # when the build has none (a build with only the build set, as the demo's).
 vm=(qemu-system-x86 busybox-static kmod cpio gzip xz-utils zstd util-linux procps
-    crun runc podman conmon iproute2 rdma-core ibverbs-providers ibverbs-utils perftest
+    crun runc podman conmon docker.io containerd iproute2 rdma-core ibverbs-providers ibverbs-utils perftest
     jq python3 bpftool gcc libc6-dev libibverbs-dev)
 # gnuplot-nox: bench/plot.sh draws the hook-time plot as PNG (pngcairo).
 bench=(gnuplot-nox)
