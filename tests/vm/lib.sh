@@ -410,6 +410,68 @@ podman_run() {
 # podman_cmd ARGS...: any other podman command with the same storage (ps, inspect, ...)
 podman_cmd() { podman "${podman_global[@]}" "$@"; }
 
+# ------------------------------------------------------------------ Docker and containerd
+# Debian 12's Docker (20.10) and containerd (1.6), state on the guest's tmpfs, no network
+# set-up (`--network none` or `host`), cgroupfs. The CLIs: D (docker) and C (ctr, namespace
+# crdma-vm), both on this scenario's sockets; /usr/bin/docker, not a newer client that a
+# machine may have in /usr/local/bin.
+ENGINES_RUN=/run/crdma-vm-engines
+D() { /usr/bin/docker -H "unix://$ENGINES_RUN/docker.sock" "$@"; }
+C() { ctr -a "$ENGINES_RUN/containerd.sock" -n crdma-vm "$@"; }
+# until_ok SECONDS CMD...: retry CMD every 0.5 s until it succeeds; fail after SECONDS
+until_ok() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@" >/dev/null 2>&1; do
+		((SECONDS < end)) || fail "waited $1 s for: $*"
+		sleep 0.5
+	done
+}
+# engines_start [NAME PATH [ARG...]]: containerd, then dockerd with the OCI runtime NAME
+# (daemon.json "runtimes": PATH, runtimeArgs ARG...) besides runc; $WORK/daemon.json.
+# engines_stop (for an EXIT trap): every container removed, both daemons stopped.
+engines_start() {
+	local c
+	for c in /usr/bin/docker /usr/sbin/dockerd /usr/bin/containerd /usr/bin/ctr; do
+		[[ -x $c ]] || fail "$c is missing: scripts/install-deps.sh vm installs docker.io and containerd"
+	done
+	mkdir -p "$ENGINES_RUN" "$WORK/docker" "$WORK/containerd"
+	local rt='{}'
+	if (($#)); then
+		rt=$(jq -n --arg name "$1" --arg path "$2" --argjson args "$(json_array "${@:3}")" \
+			'{($name): {path: $path, runtimeArgs: $args}}')
+	fi
+	jq -n --argjson rt "$rt" '{
+		"iptables": false, "bridge": "none", "exec-opts": ["native.cgroupdriver=cgroupfs"],
+		"storage-driver": "overlay2", "runtimes": $rt}' >"$WORK/daemon.json"
+	containerd -a "$ENGINES_RUN/containerd.sock" --root "$WORK/containerd" \
+		--state "$ENGINES_RUN/containerd" >"$WORK/containerd.log" 2>&1 &
+	ENGINES_CONTAINERD=$!
+	until_ok 30 test -S "$ENGINES_RUN/containerd.sock"
+	dockerd --containerd "$ENGINES_RUN/containerd.sock" --config-file "$WORK/daemon.json" \
+		--data-root "$WORK/docker" --exec-root "$ENGINES_RUN/exec" \
+		--pidfile "$ENGINES_RUN/docker.pid" -H "unix://$ENGINES_RUN/docker.sock" \
+		>"$WORK/dockerd.log" 2>&1 &
+	ENGINES_DOCKERD=$!
+	until_ok 90 D info
+}
+engines_stop() {
+	local ids
+	ids=$(D ps -aq 2>/dev/null) || true
+	# shellcheck disable=SC2086 # one id per word
+	[[ -z $ids ]] || D rm -f $ids >/dev/null 2>&1 || true
+	[[ -z ${ENGINES_DOCKERD:-} ]] || { kill "$ENGINES_DOCKERD" 2>/dev/null; wait "$ENGINES_DOCKERD" 2>/dev/null; }
+	[[ -z ${ENGINES_CONTAINERD:-} ]] || { kill "$ENGINES_CONTAINERD" 2>/dev/null; wait "$ENGINES_CONTAINERD" 2>/dev/null; }
+	cp "$WORK"/dockerd.log "$WORK"/containerd.log "$CRDMA_ARTIFACTS/" 2>/dev/null || true
+	lib_cleanup
+}
+# engines_image NAME: a make_rootfs rootfs imported offline as Docker image NAME (run it
+# with the guest's /usr bound read-only: `-v /usr:/usr:ro`, plus host_dir_binds)
+engines_image() {
+	make_rootfs "$WORK/engines-rootfs"
+	tar -C "$WORK/engines-rootfs" -c . | D import - "$1" >/dev/null
+}
+
 # ------------------------------------------------------------------ network
 # veth_ips: 192.168.77.1/24 on veth0 (rxe0) and .2/24 on veth1 (rxe1); idempotent.
 veth_ips() {

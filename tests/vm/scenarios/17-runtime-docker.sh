@@ -13,10 +13,6 @@
 . "${BASH_SOURCE[0]%/*}/../lib.sh"
 
 need_hook
-docker=/usr/bin/docker # not /usr/local/bin's newer client, if a machine has one
-for c in $docker /usr/sbin/dockerd /usr/bin/containerd /usr/bin/ctr; do
-	[[ -x $c ]] || fail "$c is missing: scripts/install-deps.sh vm installs docker.io and containerd"
-done
 shim=$CRDMA_BUILD_DIR/runtime/crdma-runtime
 [[ -x $shim ]] || fail "crdma-runtime not built at $shim"
 tool=$CRDMA_VM_TOOLS/crdma-vm-open
@@ -31,58 +27,28 @@ cat >"$policy" <<JSON
 {"version": 1, "allow": {"environment": true},
  "runtime": {"runtimes": ["runc"], "hook": "$CRDMA_HOOK"}}
 JSON
-etc_policy_made=
-if [[ ! -e /etc/crdma/policy.json ]]; then
-	mkdir -p /etc/crdma
-	cp "$policy" /etc/crdma/policy.json
-	etc_policy_made=yes
-fi
-run=/run/crdma-vm-docker
-mkdir -p "$run" "$WORK/docker" "$WORK/containerd"
-jq -n --arg shim "$shim" --arg policy "$policy" '{
-	"iptables": false, "bridge": "none", "exec-opts": ["native.cgroupdriver=cgroupfs"],
-	"storage-driver": "overlay2",
-	"runtimes": {"crdma": {"path": $shim, "runtimeArgs": ["--crdma-policy", $policy]}}}' \
-	>"$WORK/daemon.json"
-cp "$WORK/daemon.json" "$CRDMA_ARTIFACTS/17-daemon.json"
-dsock=$run/docker.sock csock=$run/containerd.sock
-engines_stop() {
-	local ids
-	ids=$($docker -H "unix://$dsock" ps -aq 2>/dev/null) || true
-	# shellcheck disable=SC2086 # one id per word
-	[[ -z $ids ]] || $docker -H "unix://$dsock" rm -f $ids >/dev/null 2>&1 || true
-	[[ -n ${dockerd_pid:-} ]] && kill "$dockerd_pid" 2>/dev/null && wait "$dockerd_pid" 2>/dev/null
-	[[ -n ${containerd_pid:-} ]] && kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null
-	[[ -n $etc_policy_made ]] && rm -f /etc/crdma/policy.json
-	cp "$WORK"/*.log "$CRDMA_ARTIFACTS/" 2>/dev/null || true
-	lib_cleanup
+# (/etc is the guest's overlay: the host's file, if any, is untouched and put back.)
+mkdir -p /etc/crdma
+[[ ! -e /etc/crdma/policy.json ]] || cp -a /etc/crdma/policy.json "$WORK/etc-policy.json"
+cp "$policy" /etc/crdma/policy.json
+etc_restore() {
+	if [[ -e $WORK/etc-policy.json ]]; then
+		cp -a "$WORK/etc-policy.json" /etc/crdma/policy.json
+	else
+		rm -f /etc/crdma/policy.json
+	fi
 }
-trap engines_stop EXIT
-until_ok() { # until_ok SECONDS CMD...: retry CMD every 0.5 s, fail after SECONDS
-	local end=$((SECONDS + $1))
-	shift
-	until "$@" >/dev/null 2>&1; do
-		((SECONDS < end)) || fail "waited for: $*"
-		sleep 0.5
-	done
-}
-
+trap 'engines_stop; etc_restore' EXIT
 step "containerd and dockerd up (state on the guest's tmpfs)"
 t0=$(date +%s.%N)
-containerd -a "$csock" --root "$WORK/containerd" --state "$run/containerd" >"$WORK/containerd.log" 2>&1 &
-containerd_pid=$!
-until_ok 30 test -S "$csock"
-dockerd --containerd "$csock" --config-file "$WORK/daemon.json" --data-root "$WORK/docker" \
-	--exec-root "$run/exec" --pidfile "$run/docker.pid" -H "unix://$dsock" >"$WORK/dockerd.log" 2>&1 &
-dockerd_pid=$!
-D() { $docker -H "unix://$dsock" "$@"; }
-until_ok 90 D info
+engines_start crdma "$shim" --crdma-policy "$policy"
 ok "dockerd up in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }') s"
+cp "$WORK/daemon.json" "$CRDMA_ARTIFACTS/17-daemon.json"
+run=$ENGINES_RUN
 D info --format '{{json .Runtimes}}' | jq -e '.crdma' >/dev/null || fail "dockerd has no crdma runtime"
 
 step "the image: a rootfs imported offline (the guest's /usr bound read-only)"
-make_rootfs "$WORK/rootfs"
-tar -C "$WORK/rootfs" -c . | D import - crdma-vm >/dev/null
+engines_image crdma-vm
 common=(--network none -v /usr:/usr:ro -v "$CRDMA_VM_TOOLS:/opt/crdma-vm:ro")
 for d in $(host_dir_binds); do [[ $d == /usr ]] || common+=(-v "$d:$d:ro"); done
 ok "image crdma-vm imported"
@@ -195,18 +161,27 @@ awk -v a="$lat_crdma" -v b="$lat_manual" 'BEGIN { exit !(a > 0 && b > 0) }' ||
 figure "ib_send_lat 2 B x 1000, Docker: crdma-runtime typical $lat_crdma us, manual --device $lat_manual us"
 
 step "containerd 1.6: ctr run --runc-binary crdma-runtime, the same checks"
-C() { ctr -a "$csock" -n crdma-vm "$@"; }
 D save crdma-vm | C image import - >/dev/null
 img=docker.io/library/crdma-vm:latest
 mnt=(--mount "type=bind,src=/usr,dst=/usr,options=rbind:ro"
 	--mount "type=bind,src=$CRDMA_VM_TOOLS,dst=/opt/crdma-vm,options=rbind:ro")
 for d in $(host_dir_binds); do [[ $d == /usr ]] || mnt+=(--mount "type=bind,src=$d,dst=$d,options=rbind:ro"); done
-capture C run --rm --runc-binary "$shim" "${mnt[@]}" --env CRDMA_DEVICES=rxe1 \
+# ctr gives the container no cgroup namespace: rdma.max is read from the guest while the
+# container holds its one handle.
+# shellcheck disable=SC2016 # expanded in the container
+C run --rm --runc-binary "$shim" "${mnt[@]}" --env CRDMA_DEVICES=rxe1 \
 	--env CRDMA_HCA_HANDLES=1 --env CRDMA_MEMLOCK=2G "$img" ctr-a \
-	sh -c "$show_view; ibv_devinfo -d rxe1 | grep hca_id; /opt/crdma-vm/crdma-vm-open -d rxe1 -n 2"
+	sh -c 'ls /dev/infiniband; echo memlock=$(ulimit -l); ibv_devinfo -d rxe1 | grep hca_id
+	       exec /opt/crdma-vm/crdma-vm-open -d rxe1 -n 2 --hold' >"$WORK/ctr-a.log" 2>&1 &
+ctr_pid=$!
+until_ok 60 grep -q 'opened=' "$WORK/ctr-a.log"
+rdma_max=$(cat /sys/fs/cgroup/crdma-vm/ctr-a/rdma.max)
+C task kill ctr-a >/dev/null 2>&1 || true
+wait "$ctr_pid" || true
+OUT="$(cat "$WORK/ctr-a.log")"$'\n'"$rdma_max"
 show
 assert_contains "$OUT" $'rdma_cm\nuverbs1\nmemlock=2097152' "ctr: rdma_cm and uverbs1, memlock 2 GiB"
-assert_contains "$OUT" "rxe1 hca_handle=1 hca_object=65536" "ctr: rdma.max"
+assert_contains "$rdma_max" "rxe1 hca_handle=1 hca_object=65536" "ctr: rdma.max of /crdma-vm/ctr-a"
 assert_contains "$OUT" "hca_id:	rxe1" "ctr: ibv_devinfo"
 assert_contains "$OUT" "opened=1 errno=11 (EAGAIN)" "ctr: a second open is EAGAIN"
 capture C run --rm --runc-binary "$shim" "${mnt[@]}" --env CRDMA_DEVICES=mlx5_9 "$img" ctr-b sh -c 'echo RAN'
