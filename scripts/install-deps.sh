@@ -29,9 +29,13 @@ test=(libcmocka-dev libibverbs-dev binutils mandoc runc jq python3 clang-14
 # perftest, iproute2's ip and rdma, jq, python3, bpftool (20-devcgroup-bpf).
 # gcc, libc6-dev, libibverbs-dev: the harness compiles the verbs test tools
 # when the build has none (a build with only the build set, as the demo's).
+# make, gcc-12, libelf1: tests/vm/testdev/build.sh builds the test RDMA device
+# module against the VM kernel's headers (apt-get download'ed into the cache,
+# their names carry the kernel's ABI number, so they are not listed here):
+# Debian's 6.1 kernels are built with gcc-12, kbuild's objtool needs libelf1.
 vm=(qemu-system-x86 busybox-static kmod cpio gzip xz-utils zstd util-linux procps
-    crun runc podman conmon docker.io containerd iproute2 rdma-core ibverbs-providers ibverbs-utils perftest
-    jq python3 bpftool gcc libc6-dev libibverbs-dev)
+    crun runc podman conmon docker.io containerd iproute2 rdma-core ibverbs-providers
+    ibverbs-utils perftest jq python3 bpftool gcc libc6-dev libibverbs-dev make gcc-12 libelf1)
 # gnuplot-nox: bench/plot.sh draws the hook-time plot as PNG (pngcairo).
 bench=(gnuplot-nox)
 

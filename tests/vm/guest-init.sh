@@ -10,7 +10,8 @@ export HOME=/root LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=dumb
 cd /
 # shellcheck source=/dev/null
 . "$out/run.conf"
-export CRDMA_REPO CRDMA_BUILD_DIR CRDMA_VM_TOOLS CRDMA_VM_OUT CRDMA_VM_KVER
+export CRDMA_REPO CRDMA_BUILD_DIR CRDMA_VM_TOOLS CRDMA_VM_OUT CRDMA_VM_KVER CRDMA_VM_BOOT
+export CRDMA_VM_TESTDEV
 export CRDMA_HOOK=$CRDMA_BUILD_DIR/hook/crdma-hook
 
 console() { echo "$*" >/dev/console; }

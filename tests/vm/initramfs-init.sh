@@ -1,9 +1,10 @@
 #!/bin/busybox sh
 # shellcheck shell=dash
 # /init of the crdma test initramfs (built by tests/vm/run; its hash keys the cache).
-# Loads the modules, mounts the host's root (9p, read-only) under a tmpfs overlay, mounts the
-# writable results share at the same path as on the host, and switch_roots into
-# tests/vm/guest-init.sh (named in the run directory's run.conf).
+# Loads the modules (with their MODULE.PARAM=VALUE kernel arguments), mounts the host's root
+# (9p, read-only) under a tmpfs overlay, mounts the writable results share at the same path as
+# on the host, and switch_roots into tests/vm/guest-init.sh (named in the run directory's
+# run.conf).
 /bin/busybox mkdir -p /proc /sys /dev
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -22,12 +23,26 @@ halt_now() {
 	echo b >/proc/sysrq-trigger
 }
 
+read -r cmdline </proc/cmdline
+# Module parameters on the kernel command line, MODULE.PARAM=VALUE, go to that module's
+# insmod, as modprobe would do (busybox's insmod does not read /proc/cmdline): tests/vm/run
+# boots the scenarios that need exclusive mode with ib_core.netns_mode=0. MODULE is the
+# .ko file's name. None on the line (every other boot): plain insmod, as always.
+modargs() { # modargs MODULE -> $margs
+	margs=
+	for arg in $cmdline; do
+		case $arg in
+		"$1".?*=*) margs="$margs ${arg#"$1".}" ;;
+		esac
+	done
+}
 while read -r m; do
-	insmod "/lib/modules/$m" || halt_now "insmod $m failed"
+	modargs "${m%.ko}"
+	# shellcheck disable=SC2086 # margs: one word per parameter
+	insmod "/lib/modules/$m" $margs || halt_now "insmod $m$margs failed"
 done </modules.order
 
 out=
-read -r cmdline </proc/cmdline
 for arg in $cmdline; do
 	case $arg in
 	crdma.out=*) out=${arg#crdma.out=} ;;

@@ -13,7 +13,10 @@
 #
 # Environment from the harness: CRDMA_REPO, CRDMA_BUILD_DIR, CRDMA_HOOK (the hook's path in
 # the build dir, maybe not built yet), CRDMA_VM_TOOLS (dir with crdma-vm-open), CRDMA_SCENARIO,
-# CRDMA_ARTIFACTS (a dir in the run directory for files worth keeping; kept with --keep).
+# CRDMA_ARTIFACTS (a dir in the run directory for files worth keeping; kept with --keep),
+# CRDMA_VM_BOOT (default, or exclusive: a "# vm-needs: exclusive" scenario's boot, ib_core
+# loaded with netns_mode=0), CRDMA_VM_TESTDEV (crdma_testdev.ko when a scenario of the run has
+# "# vm-needs: testdev", else empty; testdev_load below).
 set -euo pipefail
 
 if [[ -z ${CRDMA_ARTIFACTS:-} || $$ == 1 ]]; then
@@ -489,6 +492,10 @@ lib_cleanup() {
 	if [[ -d $WORK/podman ]]; then
 		podman_cmd rm -af -t 0 >/dev/null 2>&1 || true
 	fi
+	# the test devices go with the scenario that loaded them, wherever they are
+	if ((${TESTDEV_LOADED:-0})); then
+		rmmod crdma_testdev >/dev/null 2>&1 || true
+	fi
 }
 trap lib_cleanup EXIT
 
@@ -522,6 +529,68 @@ netns_mode_restore() {
 		sleep 0.5
 	done
 	lib_cleanup
+}
+
+# ------------------------------------------------------------------ the test RDMA device
+# crdma_testdev.ko (tests/vm/testdev): test-only RDMA devices crdmatest0..N-1 that, unlike rxe,
+# can move between network namespaces (in exclusive mode). They have no data path: no
+# libibverbs provider lists them; open(2) on their uverbs node is what a test can do.
+#   testdev_load [N]   insmod $CRDMA_VM_TESTDEV devices=N (default 2) and wait until every
+#                      crdmatestI and its uverbs node exist; fails (never skips) without the
+#                      module ("# vm-needs: testdev"). The scenario's exit unloads it
+#                      (lib_cleanup), wherever its devices are then.
+#   testdev_unload     rmmod it now; fails unless it and its devices are gone.
+#   uverbs_of DEV [NETNS]   the /dev/infiniband/uverbsN of RDMA device DEV, looked up in the
+#                      sysfs of network namespace NETNS (`ip netns exec`; default: ours);
+#                      status 1 and no output when DEV has none.
+TESTDEV_LOADED=0
+uverbs_scan() { # uverbs_scan DEV: uverbs_of in this process's own sysfs view
+	local f x
+	for f in /sys/class/infiniband_verbs/uverbs*/ibdev; do
+		[[ -r $f ]] || continue
+		read -r x <"$f" 2>/dev/null || continue
+		[[ $x == "$1" ]] || continue
+		f=${f%/ibdev}
+		echo "/dev/infiniband/${f##*/}"
+		return 0
+	done
+	return 1
+}
+uverbs_of() {
+	if [[ -n ${2:-} ]]; then
+		# shellcheck disable=SC2016 # $1 is the inner shell's
+		ip netns exec "$2" bash -c "$(declare -f uverbs_scan)"'; uverbs_scan "$1"' _ "$1"
+	else
+		uverbs_scan "$1"
+	fi
+}
+testdev_load() {
+	local n=${1:-2} i d node end
+	[[ -n ${CRDMA_VM_TESTDEV:-} ]] ||
+		fail "no crdma_testdev.ko in this run: the scenario needs a '# vm-needs: testdev' line (tests/vm/run builds the module then)"
+	[[ -f $CRDMA_VM_TESTDEV ]] || fail "CRDMA_VM_TESTDEV=$CRDMA_VM_TESTDEV does not exist"
+	[[ ! -d /sys/module/crdma_testdev ]] ||
+		fail "crdma_testdev is loaded already (a scenario before this one did not unload it)"
+	capture insmod "$CRDMA_VM_TESTDEV" "devices=$n"
+	[[ $RC == 0 ]] || fail "insmod $CRDMA_VM_TESTDEV devices=$n: exit $RC: $OUT; kernel: $(dmesg | tail -n 5)"
+	TESTDEV_LOADED=1
+	note "insmod $CRDMA_VM_TESTDEV devices=$n"
+	for ((i = 0; i < n; i++)); do
+		d=crdmatest$i
+		end=$((SECONDS + 10))
+		until [[ -e /sys/class/infiniband/$d ]] && node=$(uverbs_of "$d") && [[ -c $node ]]; do
+			((SECONDS < end)) || fail "$d or its uverbs node did not appear within 10 s (kernel: $(dmesg | tail -n 5))"
+			sleep 0.2
+		done
+		note "$d: $node"
+	done
+}
+testdev_unload() {
+	capture rmmod crdma_testdev
+	[[ $RC == 0 ]] || fail "rmmod crdma_testdev: exit $RC: $OUT"
+	TESTDEV_LOADED=0
+	[[ ! -d /sys/module/crdma_testdev ]] || fail "crdma_testdev is still loaded after rmmod"
+	note "rmmod crdma_testdev"
 }
 
 # ------------------------------------------------------------------ perftest
