@@ -473,6 +473,17 @@ int crdma_config_edit_from(struct crdma_context *ctx, const char *config, size_t
                            unsigned sources, enum crdma_runtime runtime, const char *hook_path,
                            char **out, struct crdma_error **err);
 
+/* For `RUNTIME exec --process FILE` into a created container (`state`: the
+ * runtime's `state` JSON for it): the process JSON (`len` bytes) with the
+ * RLIMIT_MEMLOCK its container's config sets, when crdma planned that
+ * container (its config asks through io.crdma.*) and the process has less.
+ * runc gives an exec'd process the rlimits of its file, or its own, never
+ * the container's; engines (Docker) write that file from their own copy of
+ * the spec.  *out is the process as it came otherwise. */
+int crdma_state_exec_process(struct crdma_context *ctx, const char *state, size_t state_len,
+                             const char *process, size_t len, char **out,
+                             struct crdma_error **err);
+
 /* The policy's "runtime" section: the OCI runtimes a shim may exec, in the
  * administrator's order (names to look up, or absolute paths; default
  * "runc", "crun"), and the crdma-hook a config's createRuntime entry runs

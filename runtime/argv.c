@@ -43,6 +43,19 @@ static const struct opt create_opts[] = {
         { "lsm-mount-context", 0, OPT_VALUE }, { "auto-dedup", 0, OPT_FLAG },
 };
 
+/* exec (both runtimes); it takes its options up to the container id only:
+ * what follows is the command (runc does not reorder exec's arguments). */
+static const struct opt exec_opts[] = {
+        { "console-socket", 0, OPT_VALUE }, { "cwd", 0, OPT_VALUE },
+        { "env", 'e', OPT_VALUE },          { "user", 'u', OPT_VALUE },
+        { "additional-gids", 'g', OPT_VALUE }, { "process", 'p', OPT_VALUE },
+        { "pid-file", 0, OPT_VALUE },       { "process-label", 0, OPT_VALUE },
+        { "apparmor", 0, OPT_VALUE },       { "cap", 'c', OPT_VALUE },
+        { "preserve-fds", 0, OPT_VALUE },   { "cgroup", 0, OPT_VALUE },
+        { "tty", 't', OPT_FLAG },           { "detach", 'd', OPT_FLAG },
+        { "no-new-privs", 0, OPT_FLAG },    { "ignore-paused", 0, OPT_FLAG },
+};
+
 static const char *const shim_root_opts[SHIM_ROOT_COUNT] = {
         [SHIM_ROOT_SYSFS] = "crdma-sysfs-root",
         [SHIM_ROOT_DEV] = "crdma-dev-root",
@@ -189,6 +202,36 @@ static int parse_create(int argc, char **argv, int i, struct shim_args *a, char 
         return 0;
 }
 
+static int parse_exec(int argc, char **argv, int i, struct shim_args *a, char *why,
+                      size_t why_len)
+{
+        for (; i < argc; i++) {
+                struct token t;
+                if (strcmp(argv[i], "--") == 0) {
+                        a->id = i + 1 < argc ? argv[i + 1] : NULL;
+                        return 0;
+                }
+                if (!split(argv[i], &t)) {
+                        a->id = argv[i];
+                        return 0;
+                }
+                const struct opt *o = find(exec_opts, ELEMENTSOF(exec_opts), t.name);
+                if (!o || o->kind != OPT_VALUE)
+                        continue;
+                const char *value = t.value;
+                if (!value) {
+                        if (i + 1 >= argc) {
+                                snprintf(why, why_len, "option %.64s needs a value", argv[i]);
+                                return -EINVAL;
+                        }
+                        value = argv[++i];
+                }
+                if (strcmp(o->name, "process") == 0)
+                        a->process = value;
+        }
+        return 0;
+}
+
 int shim_args_parse(int argc, char **argv, struct shim_args *out, char *why, size_t why_len)
 {
         struct shim_args a = { .command = -1 };
@@ -210,8 +253,11 @@ int shim_args_parse(int argc, char **argv, struct shim_args *out, char *why, siz
                 const char *cmd = argv[i];
                 a.edits = strcmp(cmd, "create") == 0 || strcmp(cmd, "run") == 0 ||
                           strcmp(cmd, "restore") == 0;
+                a.execs = strcmp(cmd, "exec") == 0;
                 if (a.edits)
                         r = parse_create(argc, argv, i + 1, &a, why, why_len);
+                else if (a.execs)
+                        r = parse_exec(argc, argv, i + 1, &a, why, why_len);
                 for (; i < argc; i++)
                         a.argv[a.argc++] = argv[i];
         }

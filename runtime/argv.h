@@ -21,6 +21,9 @@ struct shim_args {
         bool edits;                 /* create or run: the config is edited */
         const char *bundle;         /* --bundle / -b, NULL: the working directory */
         const char *config;         /* crun's --config / -f, NULL: BUNDLE/config.json */
+        bool execs;                 /* exec: the process file may need the memlock */
+        const char *process;        /* exec --process / -p FILE */
+        const char *id;             /* exec's container id */
         const char *log;            /* --log FILE */
         const char *log_format;     /* --log-format text|json */
         /* crdma-runtime's own global options, for daemon.json runtimeArgs

@@ -74,6 +74,8 @@ int main(int argc, char **argv)
                         r = shim_find_runtime(policy, runtime, sizeof(runtime), &kind, &err);
                 if (r >= 0 && a.edits)
                         r = shim_edit_bundle(ctx, policy, &a, kind, &err);
+                if (r >= 0 && a.execs)
+                        r = shim_exec_process(ctx, runtime, &a, &err);
                 /* The context's fds close here: the runtime gets the fds
                  * the engine gave, no more. */
         }

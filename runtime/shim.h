@@ -35,4 +35,9 @@ int shim_edit_bundle(struct crdma_context *ctx, const struct crdma_policy *polic
                      const struct shim_args *a, enum crdma_runtime kind,
                      struct crdma_error **err);
 
+/* exec --process FILE into a container crdma planned: the process file
+ * gets the container's RLIMIT_MEMLOCK where it has less. */
+int shim_exec_process(struct crdma_context *ctx, const char *runtime, const struct shim_args *a,
+                      struct crdma_error **err);
+
 #endif

@@ -102,6 +102,36 @@ check "... ulimit -l is the policy's 8 MiB" grep -qx 8192 <<<"$out"
 shim delete crdma-shim-b
 check "delete passes through: gone" test -z "$(shim list -q | grep -x crdma-shim-b)"
 
+echo "== exec --process FILE (Docker's docker exec): the container's memlock"
+# A memlock below runc's own 8 MiB, so no CAP_SYS_RESOURCE is needed to see it applied.
+cat >"$work/policy-4m.json" <<'JSON'
+{"version": 1, "defaults": {"memlock": "4M"}, "limits": {"enforce": "best-effort"}}
+JSON
+bundle crdma-shim-x '{"io.crdma.devices": "rxe0"}' '[]' 'sleep 60'
+shim "$work/policy-4m.json" create -b "$work/crdma-shim-x" crdma-shim-x >/dev/null 2>&1 &&
+        shim start crdma-shim-x || bad "create/start crdma-shim-x"
+jq -n '{args: ["sh", "-c", "ulimit -l"], cwd: "/", env: ["PATH=/usr/bin:/bin"], user: {uid: 0, gid: 0}}' \
+        >"$work/process.json"
+cp "$work/process.json" "$work/process-runc.json"
+out=$(runc --root "$state" exec --process "$work/process-runc.json" crdma-shim-x 2>&1)
+check "runc alone: an exec'd process from a file gets runc's 8 MiB, not the container's" test "$out" = 8192
+out=$(shim "$work/policy-4m.json" exec --process "$work/process.json" crdma-shim-x 2>&1)
+check "through the shim: the container's 4 MiB" test "$out" = 4096
+check "... written into the process file" \
+        test "$(jq -c '.rlimits' "$work/process.json")" = '[{"type":"RLIMIT_MEMLOCK","hard":4194304,"soft":4194304}]'
+out=$(shim "$work/policy-4m.json" exec crdma-shim-x sh -c 'ulimit -l' 2>&1)
+check "exec with a command line: runc's own rule gives the container's" test "$out" = 4096
+bundle crdma-shim-y '{}' '[]' 'sleep 60'
+shim create -b "$work/crdma-shim-y" crdma-shim-y >/dev/null 2>&1 && shim start crdma-shim-y
+cp "$work/process-runc.json" "$work/process-y.json"
+before=$(fingerprint "$work/process-y.json")
+out=$(shim exec --process "$work/process-y.json" crdma-shim-y 2>&1)
+check "a container with no request: the process file untouched" \
+        test "$out" = 8192 -a "$(fingerprint "$work/process-y.json")" = "$before"
+out=$(shim exec --process "$work/process-y.json" no-such-container 2>&1); rc=$?
+check "no such container: runc's own error" test "$rc" -ne 0 -a "$(grep -c 'crdma-runtime' <<<"$out")" -eq 0
+shim delete -f crdma-shim-x; shim delete -f crdma-shim-y
+
 echo "== requests from the environment"
 bundle crdma-shim-e '{}' '["CRDMA_DEVICES=rxe0"]' 'ls /dev/infiniband; echo RAN'
 before=$(fingerprint "$work/crdma-shim-e/config.json")

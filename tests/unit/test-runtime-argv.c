@@ -116,6 +116,27 @@ static void test_pass_through(void **state)
         shim_args_clear(&a);
 }
 
+/* exec: --process and the container id, options up to the id only. */
+static void test_exec(void **state)
+{
+        (void) state;
+        char **argv = ARGS("--root", "/r", "exec", "--process", "/tmp/p.json", "--detach",
+                           "--pid-file", "/p", "ctr1");
+        struct shim_args a = parse_ok(count(argv), argv);
+        assert_true(a.execs);
+        assert_false(a.edits);
+        assert_string_equal(a.process, "/tmp/p.json");
+        assert_string_equal(a.id, "ctr1");
+        assert_passed_on(&a, argv, count(argv));
+        shim_args_clear(&a);
+        /* The command after the id is not read as options. */
+        char **cmd = ARGS("exec", "-t", "ctr2", "sh", "-p", "/x");
+        a = parse_ok(count(cmd), cmd);
+        assert_string_equal(a.id, "ctr2");
+        assert_null(a.process);
+        shim_args_clear(&a);
+}
+
 /* The shim's own options are taken out; the runtime never sees them. */
 static void test_own_options(void **state)
 {
@@ -174,6 +195,7 @@ int main(void)
                 cmocka_unit_test(test_spellings),
                 cmocka_unit_test(test_pass_through),
                 cmocka_unit_test(test_own_options),
+                cmocka_unit_test(test_exec),
                 cmocka_unit_test(test_refused),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -95,6 +95,9 @@ id=$(D run -d --runtime crdma "${common[@]}" -e CRDMA_DEVICES=rxe1 crdma-vm slee
 capture D exec "$id" sh -c "$show_view"
 show
 assert_contains "$OUT" $'rdma_cm\nuverbs1' "docker exec sees the devices"
+# Docker writes the exec'd process from its own copy of the spec: crdma-runtime gives it the
+# container's memlock (the policy's default, unlimited), as the container's own process has.
+assert_contains "$OUT" "memlock=unlimited" "docker exec: the container's memlock, not Docker's 8 MiB"
 # containerd's runc shim keeps the bundle under its --state dir.
 bundle_config() { echo "$run/containerd/io.containerd.runtime.v2.task/moby/$id/config.json"; }
 count_dev='[.linux.devices[]? | select(.path == "/dev/infiniband/uverbs1")] | length'
