@@ -299,9 +299,10 @@ static bool runtime_name_ok(const char *s)
 {
         size_t n = strlen(s);
         if (s[0] == '/')
-                return n <= 255 && s[n - 1] != '/' && !strstr(s, "/../") &&
-                       !(n >= 3 && strcmp(s + n - 3, "/..") == 0) && !strstr(s, "/./");
-        return n >= 1 && n <= 63 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 &&
+                return n <= 255 && s[n - 1] != '/' && !strstr(s, "/../") && !strstr(s, "/./") &&
+                       !strstr(s, "//") && !(n >= 3 && strcmp(s + n - 3, "/..") == 0) &&
+                       !(n >= 2 && strcmp(s + n - 2, "/.") == 0);
+        return n >= 1 && n <= 63 && strspn(s, ".") != n &&
                strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.+-") == n;
 }
 

@@ -133,8 +133,12 @@ int crdma_config_edit_from(struct crdma_context *ctx, const char *config, size_t
 {
         if (!ctx || !config || !out)
                 return crdma_fail(err, EINVAL, "crdma_config_edit: NULL argument");
-        if (sources & ~(unsigned) (CRDMA_SOURCE_ANNOTATIONS | CRDMA_SOURCE_ENVIRONMENT))
-                return crdma_fail(err, EINVAL, "crdma_config_edit_from: unknown sources 0x%x",
+        /* Annotations are always a source: a config's own request is never
+         * ignored. */
+        if (!(sources & CRDMA_SOURCE_ANNOTATIONS) ||
+            (sources & ~(unsigned) (CRDMA_SOURCE_ANNOTATIONS | CRDMA_SOURCE_ENVIRONMENT)))
+                return crdma_fail(err, EINVAL, "crdma_config_edit_from: sources 0x%x: must "
+                                  "include CRDMA_SOURCE_ANNOTATIONS, and nothing unknown",
                                   sources);
         _cleanup_config_ struct oci_config *c = NULL;
         _cleanup_(crdma_request_freep) struct crdma_request *req = NULL;

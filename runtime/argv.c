@@ -58,7 +58,6 @@ static const struct opt exec_opts[] = {
 
 static const char *const shim_root_opts[SHIM_ROOT_COUNT] = {
         [SHIM_ROOT_SYSFS] = "crdma-sysfs-root",
-        [SHIM_ROOT_DEV] = "crdma-dev-root",
         [SHIM_ROOT_CGROUP] = "crdma-cgroup-root",
 };
 
@@ -164,8 +163,7 @@ static int parse_globals(int argc, char **argv, int *i, struct shim_args *a, cha
                         ;
                 if (r == SHIM_ROOT_COUNT) {
                         snprintf(why, why_len, "unknown option --%.64s; crdma-runtime's own "
-                                 "are --crdma-policy, --crdma-sysfs-root, --crdma-dev-root and "
-                                 "--crdma-cgroup-root", t.name);
+                                 "are --crdma-policy, --crdma-sysfs-root and --crdma-cgroup-root", t.name);
                         return -EINVAL;
                 }
                 a->roots[r] = value;

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum shim_root { SHIM_ROOT_SYSFS, SHIM_ROOT_DEV, SHIM_ROOT_CGROUP, SHIM_ROOT_COUNT };
+enum shim_root { SHIM_ROOT_SYSFS, SHIM_ROOT_CGROUP, SHIM_ROOT_COUNT };
 
 struct shim_args {
         /* The real runtime's argv: the shim's own --crdma-* options taken

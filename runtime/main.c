@@ -3,8 +3,9 @@
  * run and restore it applies the container's request to the bundle's
  * config.json (libcrdma's config edit, atomically, and only when something
  * is asked), then execs the real runtime the policy names, with argv,
- * environment and file descriptors as they came.  Every other subcommand
- * goes to the real runtime untouched.  crdma-runtime(8). */
+ * environment and file descriptors as they came.  At exec --process, the
+ * process file gets its container's memlock.  Every other subcommand goes
+ * to the real runtime untouched.  crdma-runtime(8). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -31,20 +32,36 @@ static void policy_freep(struct crdma_policy **p)
         crdma_policy_free(*p);
 }
 
+/* Warnings (best-effort limits, a device without rdma_cm) where the runtime
+ * logs. */
+static void log_warning(enum crdma_log_level level, const char *message, void *userdata)
+{
+        (void) level;
+        shim_warn(userdata, message);
+}
+
 static int setup(const struct shim_args *a, struct crdma_context **out, struct crdma_error **err)
 {
         static const enum crdma_root roots[SHIM_ROOT_COUNT] = {
                 [SHIM_ROOT_SYSFS] = CRDMA_ROOT_SYSFS,
-                [SHIM_ROOT_DEV] = CRDMA_ROOT_DEV,
                 [SHIM_ROOT_CGROUP] = CRDMA_ROOT_CGROUP,
         };
         _cleanup_(context_freep) struct crdma_context *ctx = NULL;
         int r = crdma_context_new(&ctx, err);
-        if (r >= 0 && a->policy)
-                r = crdma_context_set_policy_path(ctx, a->policy, err);
+        if (r < 0)
+                return r;
+        crdma_context_set_log(ctx, log_warning, (void *) a, CRDMA_LOG_WARNING);
+        if (a->policy) {
+                /* The createRuntime entry runs from the bundle: an absolute path. */
+                _cleanup_free_ char *abs = realpath(a->policy, NULL);
+                r = crdma_context_set_policy_path(ctx, abs ? abs : a->policy, err);
+        }
         for (int i = 0; r >= 0 && i < SHIM_ROOT_COUNT; i++)
                 if (a->roots[i])
                         r = crdma_context_set_root(ctx, roots[i], a->roots[i], err);
+        /* RDMA netlink describes the running kernel, not another sysfs tree. */
+        if (r >= 0 && a->roots[SHIM_ROOT_SYSFS] && strcmp(a->roots[SHIM_ROOT_SYSFS], "/sys") != 0)
+                r = crdma_context_set_netlink(ctx, false, err);
         if (r < 0)
                 return r;
         *out = TAKE_PTR(ctx);

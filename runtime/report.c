@@ -24,7 +24,7 @@ static void now_rfc3339(char *buf, size_t len)
         snprintf(buf, len, "%s.%09ldZ", base, ts.tv_nsec);
 }
 
-static void log_line(const struct shim_args *a, const char *msg)
+static void log_line(const struct shim_args *a, const char *level, const char *msg)
 {
         if (!a->log)
                 return;
@@ -39,7 +39,7 @@ static void log_line(const struct shim_args *a, const char *msg)
                 if (!g)
                         return;
                 yajl_gen_map_open(g);
-                crdma_json_kv_str(g, "level", "error");
+                crdma_json_kv_str(g, "level", level);
                 crdma_json_kv_str(g, "msg", msg);
                 crdma_json_kv_str(g, "time", when);
                 yajl_gen_map_close(g);
@@ -55,7 +55,7 @@ static void log_line(const struct shim_args *a, const char *msg)
                         quoted[o++] = *p == '\n' ? ' ' : *p;
                 }
                 quoted[o] = '\0';
-                if (asprintf(&line, "time=\"%s\" level=error msg=\"%s\"", when, quoted) < 0)
+                if (asprintf(&line, "time=\"%s\" level=%s msg=\"%s\"", when, level, quoted) < 0)
                         line = NULL;
         }
         if (line && dprintf(fd, "%s\n", line) < 0)
@@ -68,6 +68,17 @@ int shim_report(const struct shim_args *a, int code, const char *msg)
         if (asprintf(&line, "crdma-runtime: error: %s", msg) < 0)
                 line = NULL;
         fprintf(stderr, "%s\n", line ? line : msg);
-        log_line(a, line ? line : msg);
+        log_line(a, "error", line ? line : msg);
         return code;
+}
+
+void shim_warn(const struct shim_args *a, const char *msg)
+{
+        _cleanup_free_ char *line = NULL;
+        if (asprintf(&line, "crdma-runtime: warning: %s", msg) < 0)
+                return;
+        if (a->log)
+                log_line(a, "warning", line);
+        else
+                fprintf(stderr, "%s\n", line);
 }

@@ -20,6 +20,9 @@ enum {
  * logrus-style object per line, which containerd's shim reads back and
  * Docker and ctr print).  Returns `code`. */
 int shim_report(const struct shim_args *a, int code, const char *msg);
+/* A warning: in the --log file (level "warning") when the engine gave one,
+ * else on stderr. */
+void shim_warn(const struct shim_args *a, const char *msg);
 
 /* The first runtime of the policy's "runtime.runtimes" that is installed
  * (a bare name is looked up in the system's bin directories, never in

@@ -139,7 +139,7 @@ before=$(fingerprint "$work/crdma-shim-e/config.json")
 out=$(shim run -b "$work/crdma-shim-e" crdma-shim-e 2>&1); rc=$?
 check "refused under a policy without allow.environment: exit 1" test "$rc" -eq 1
 check "... one line on stderr naming the variables and the fix" \
-        grep -qF "crdma-runtime: error: $work/crdma-shim-e/config.json: the container's CRDMA_* environment variables: $work/policy.json does not take requests from a container's environment" <<<"$out"
+        grep -qF "crdma-runtime: error: bundle $work/crdma-shim-e: the container's CRDMA_* environment variables: $work/policy.json does not take requests from a container's environment" <<<"$out"
 check "... the same in --log as runc's JSON (level, msg, time)" \
         jq -e 'select(.level == "error" and (.msg | startswith("crdma-runtime: error: ")) and (.time | test("^[0-9-]+T[0-9:.]+Z$")))' "$work/log.json"
 check "... nothing ran, nothing created, config untouched" \
@@ -153,6 +153,25 @@ bundle crdma-shim-t '{}' '["CRDMA_DEVICES=rxe0", "CRDMA_HCA_HANDLE=2"]' 'echo RA
 out=$(shim "$work/policy-env.json" run -b "$work/crdma-shim-t" crdma-shim-t 2>&1); rc=$?
 check "a typo in a variable: refused (exit 1), naming it" \
         test "$rc" -eq 1 -a "$(grep -c 'environment variable CRDMA_HCA_HANDLE: unknown' <<<"$out")" -eq 1
+
+echo "== the bundle's config as a symlink, a missing hook"
+bundle crdma-shim-l '{"io.crdma.devices": "rxe0"}' '[]' 'echo RAN'
+mv "$work/crdma-shim-l/config.json" "$work/crdma-shim-l/real.json"
+ln -s real.json "$work/crdma-shim-l/config.json"
+out=$(shim run -b "$work/crdma-shim-l" crdma-shim-l 2>&1); rc=$?
+check "a symlinked config.json: refused (exit 1), nothing ran" \
+        test "$rc" -eq 1 -a "$(grep -c 'is a symbolic link' <<<"$out")" -eq 1 -a "$(grep -c RAN <<<"$out")" -eq 0
+# AUTO (a runtime that is neither runc nor crun) needs the createRuntime entry for rdma.max.
+mkdir -p "$work/bin" && ln -sf "$(command -v runc)" "$work/bin/other-runtime"
+cat >"$work/policy-hook.json" <<JSON
+{"version": 1, "runtime": {"runtimes": ["$work/bin/other-runtime"], "hook": "$work/no/crdma-hook"}}
+JSON
+bundle crdma-shim-h '{"io.crdma.devices": "rxe0"}' '[]' 'echo RAN'
+mkdir -p "$work/cg" && echo "cpu memory rdma" >"$work/cg/cgroup.controllers" # a v2 host with rdma
+out=$("$shim" --crdma-policy "$work/policy-hook.json" --crdma-sysfs-root "$tree" \
+        --crdma-cgroup-root "$work/cg" --root "$state" run -b "$work/crdma-shim-h" crdma-shim-h 2>&1); rc=$?
+check "a plan that needs the hook, none installed: refused (exit 1), naming the path" \
+        test "$rc" -eq 1 -a "$(grep -c "and $work/no/crdma-hook is not installed" <<<"$out")" -eq 1
 
 echo "== a Kubernetes sandbox: untouched"
 bundle crdma-shim-k '{"io.kubernetes.cri.container-type": "sandbox", "io.crdma.devices": "rxe0"}' '[]' 'ls /dev/infiniband 2>&1'

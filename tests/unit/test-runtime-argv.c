@@ -142,11 +142,10 @@ static void test_own_options(void **state)
 {
         (void) state;
         char **argv = ARGS("--crdma-policy", "/p.json", "--root", "/r", "--crdma-sysfs-root=/s",
-                           "--crdma-dev-root", "/d", "--crdma-cgroup-root", "/c", "create", "id");
+                           "--crdma-cgroup-root", "/c", "create", "id");
         struct shim_args a = parse_ok(count(argv), argv);
         assert_string_equal(a.policy, "/p.json");
         assert_string_equal(a.roots[SHIM_ROOT_SYSFS], "/s");
-        assert_string_equal(a.roots[SHIM_ROOT_DEV], "/d");
         assert_string_equal(a.roots[SHIM_ROOT_CGROUP], "/c");
         char *want[] = { "crdma-runtime", "--root", "/r", "create", "id" };
         assert_passed_on(&a, want, 5);

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# 61-exclusive-move: exclusive netns mode on a device that really moves (crdma_testdev, in a
+# boot whose ib_core has netns_mode=0), under runc and crun with crdma-hook as createRuntime
+# and poststop hook:
+#  - io.crdma.netns=exclusive moves crdmatest0 into the container's network namespace at
+#    createRuntime: the container sees it (sysfs, `rdma dev`), the host does not;
+#  - the node in the container is the one the kernel made after the move (its sysfs dev
+#    file), it opens inside and is EPERM from the host;
+#  - a second container asking for the device another holds is refused, naming it;
+#  - the device comes back when the container ends: a normal exit (poststop), `kill -9` of
+#    its process then `delete`, `delete -f` of a running container, and the runtime itself
+#    killed (the kernel's return when the namespace dies);
+#  - the move and the return, timed; start-up in exclusive mode against shared mode.
+# vm-needs: exclusive testdev
+# vm-timeout: 400
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "${BASH_SOURCE[0]%/*}/../lib.sh"
+
+need_hook
+ibopen=$CRDMA_VM_TOOLS/crdma-vm-ibopen
+[[ -x $ibopen ]] || fail "$ibopen is not built"
+testdev_load 2
+policy=$WORK/policy.json
+echo '{"version": 1, "devices": ["crdmatest*", "rxe*"]}' >"$policy"
+hooks=(--hook createRuntime "$CRDMA_HOOK --policy $policy createRuntime"
+	--hook poststop "$CRDMA_HOOK --policy $policy poststop"
+	--bind "$CRDMA_VM_TOOLS:/opt/crdma-vm")
+excl=(--annotation io.crdma.devices=crdmatest0 --annotation io.crdma.netns=exclusive)
+# What a container shows: its view of the RDMA devices and an open(2) of each uverbs node.
+# shellcheck disable=SC2016 # expanded in the container
+view='ls /sys/class/infiniband; rdma dev 2>&1 | cut -d" " -f2; ls -ln /dev/infiniband;
+for n in /dev/infiniband/uverbs*; do /opt/crdma-vm/crdma-vm-ibopen --node "$n" crdmatest0 | head -n1; done'
+
+in_host() { [[ -e /sys/class/infiniband/crdmatest0 ]] && rdma dev show crdmatest0 >/dev/null 2>&1; }
+back_in_host() { # back_in_host WHAT: crdmatest0 in init_net within 10 s
+	local end=$((SECONDS + 10))
+	until in_host; do
+		((SECONDS < end)) || fail "$1: crdmatest0 did not come back to the host's namespace"
+		sleep 0.2
+	done
+	ok "$1: crdmatest0 is back in the host's namespace"
+}
+ms_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", (b - a) * 1000 }'; }
+
+for rt in runc crun; do
+	step "$rt: io.crdma.netns=exclusive moves crdmatest0 into the container's namespace"
+	b=$WORK/$rt-held
+	# shellcheck disable=SC2016 # expanded in the container
+	oci_bundle "$b" "${hooks[@]}" "${excl[@]}" -- sh -c "$view; echo holding; sleep 120"
+	t0=$EPOCHREALTIME
+	start_oci "$rt" "$b" "$WORK/$rt-held.log"
+	wait_for "$WORK/$rt-held.log" '^holding$|rror' 60
+	figure "$rt: createRuntime to the container's first output, exclusive: $(ms_since "$t0") ms"
+	OUT=$(cat "$WORK/$rt-held.log")
+	show
+	assert_contains "$OUT" "crdmatest0" "the container sees crdmatest0"
+	assert_not_contains "$OUT" "crdmatest1" "... and not the device it did not ask for"
+	assert_not_contains "$OUT" "rxe0" "... nor rxe, which stays in init_net"
+	in_host && fail "crdmatest0 is still in the host's namespace"
+	ok "the host's rdma dev and sysfs lost crdmatest0"
+	pid=$($rt state "${b##*/}" | jq -r .pid)
+	# The node the kernel made after the move, as seen through the container's sysfs.
+	dev=$(nsenter -t "$pid" -n -m cat /sys/class/infiniband_verbs/uverbs*/ibdev 2>/dev/null | head -n1)
+	assert_eq crdmatest0 "$dev" "the container's uverbs device"
+	numbers=$(nsenter -t "$pid" -m sh -c 'cat /sys/class/infiniband_verbs/uverbs*/dev' | head -n1)
+	node=$(nsenter -t "$pid" -m sh -c 'ls /dev/infiniband/uverbs*' | head -n1)
+	got=$(nsenter -t "$pid" -m stat -c '%t:%T' "$node")
+	assert_eq "$numbers" "$((16#${got%%:*})):$((16#${got##*:}))" "$node in the container is the moved device's ($numbers)"
+	assert_contains "$OUT" "node=$node errno=0" "open(2) on $node inside the container"
+	capture "$ibopen" --node "/dev/infiniband/${node##*/}" crdmatest0
+	assert_contains "$OUT" "errno=1 (EPERM)" "open(2) on the host's ${node##*/}: EPERM (another namespace holds it)"
+
+	step "$rt: a second container asking for crdmatest0 is refused, naming it"
+	b2=$WORK/$rt-second
+	oci_bundle "$b2" "${hooks[@]}" "${excl[@]}" --annotation run.oci.hooks.stderr=/dev/null -- echo RAN
+	capture run_oci "$rt" "$b2"
+	OUT=${OUT//\\\"/\"}
+	show
+	[[ $RC != 0 ]] || fail "the second container ran"
+	assert_not_contains "$OUT" RAN "the second container's process"
+	assert_contains "$OUT" "crdmatest0" "the refusal names the device"
+	"$rt" delete -f "${b2##*/}" >/dev/null 2>&1 || true
+
+	step "$rt: the device comes back: kill -9 of the process, then delete"
+	t0=$EPOCHREALTIME
+	kill -9 "$pid"
+	wait "$BG_PID" || true
+	"$rt" delete -f "${b##*/}" >/dev/null 2>&1 || true
+	back_in_host "$rt kill -9"
+	figure "$rt: kill -9 to crdmatest0 back in init_net: $(ms_since "$t0") ms"
+
+	step "$rt: a normal exit returns it (poststop)"
+	b=$WORK/$rt-exit
+	# shellcheck disable=SC2016
+	oci_bundle "$b" "${hooks[@]}" "${excl[@]}" -- sh -c "$view"
+	capture run_oci "$rt" "$b"
+	show
+	assert_eq 0 "$RC" "$rt run exit status"
+	assert_contains "$OUT" "crdmatest0" "the container saw crdmatest0"
+	back_in_host "$rt normal exit"
+
+	step "$rt: delete -f of a running container returns it"
+	b=$WORK/$rt-delete
+	oci_bundle "$b" "${hooks[@]}" "${excl[@]}" -- sh -c 'echo holding; sleep 120'
+	start_oci "$rt" "$b" "$WORK/$rt-delete.log"
+	wait_for "$WORK/$rt-delete.log" '^holding$|rror' 60
+	in_host && fail "crdmatest0 did not move"
+	"$rt" delete -f "${b##*/}"
+	wait "$BG_PID" || true
+	back_in_host "$rt delete -f"
+
+	step "$rt: the runtime killed while the container runs: the kernel returns the device"
+	b=$WORK/$rt-rtkill
+	oci_bundle "$b" "${hooks[@]}" "${excl[@]}" -- sh -c 'echo holding; sleep 120'
+	start_oci "$rt" "$b" "$WORK/$rt-rtkill.log"
+	wait_for "$WORK/$rt-rtkill.log" '^holding$|rror' 60
+	in_host && fail "crdmatest0 did not move"
+	cpid=$($rt state "${b##*/}" | jq -r .pid)
+	kill -9 "$BG_PID" # the runtime, not the container
+	wait "$BG_PID" || true
+	kill -9 "$cpid" 2>/dev/null || true
+	back_in_host "$rt killed, then its container"
+	"$rt" delete -f "${b##*/}" >/dev/null 2>&1 || true
+done
+
+step "start-up: shared mode against exclusive mode, runc, same device"
+oci_bundle "$WORK/t-shared" --host-net "${hooks[@]}" --annotation io.crdma.devices=crdmatest0 -- true
+oci_bundle "$WORK/t-excl" "${hooks[@]}" "${excl[@]}" -- true
+shared_ms=() excl_ms=()
+for i in 1 2 3 4 5; do
+	t0=$EPOCHREALTIME
+	run_runc "$WORK/t-shared" >/dev/null 2>&1 || fail "shared run $i"
+	shared_ms+=("$(ms_since "$t0")")
+	t0=$EPOCHREALTIME
+	run_runc "$WORK/t-excl" >/dev/null 2>&1 || fail "exclusive run $i"
+	excl_ms+=("$(ms_since "$t0")")
+	back_in_host "exclusive run $i" >/dev/null
+done
+median() { printf '%s\n' "$@" | sort -n | sed -n 3p; }
+figure "runc run, crdmatest0 via crdma-hook (median of 5): shared $(median "${shared_ms[@]}") ms, exclusive (move + return) $(median "${excl_ms[@]}") ms"
