@@ -18,13 +18,13 @@ int crdma_read_text_at(int dirfd, const char *path, size_t max, char **out);
 int crdma_read_fd(int fd, size_t max, char **out, size_t *len);
 
 /* Read a whole file (up to `max` bytes) by path. */
+int crdma_read_file(const char *path, size_t max, char **out, size_t *len);
 /* Write `text` to `path` atomically: a temporary file in its directory with
  * `mode` (and owner, unless uid is -1), fsync, rename over it, fsync the
  * directory.  A reader sees the old file or the new one whole.  On failure
  * *step says which step failed. */
 int crdma_write_file_atomic(const char *path, const char *text, mode_t mode, uid_t uid,
                             gid_t gid, const char **step);
-int crdma_read_file(const char *path, size_t max, char **out, size_t *len);
 
 /* Strict unsigned decimal: digits only, no sign, no spaces, no leading zero
  * (but "0"), no overflow past `limit`.  -EINVAL or -ERANGE. */

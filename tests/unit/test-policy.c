@@ -371,8 +371,6 @@ static void test_load(void **state)
         crdma_context_free(ctx);
 }
 
-/* yajl_tree_free recurses: 300,000 levels crashed it (fuzzing found the
- * gap); the parser refuses deep nesting before yajl builds anything. */
 /* The runtime shim's section: which runtime it execs, which hook a config
  * entry runs; and whether a container's environment may ask. */
 static void test_runtime_section(void **state)
@@ -415,6 +413,8 @@ static void test_runtime_section(void **state)
             "\"allow.environment\": must be true or false");
 }
 
+/* yajl_tree_free recurses: 300,000 levels crashed it (fuzzing found the
+ * gap); the parser refuses deep nesting before yajl builds anything. */
 static void test_deep_nesting(void **state)
 {
         (void) state;

