@@ -755,3 +755,23 @@ int crdma_device_chardev(const struct crdma_device *dev, size_t i, enum crdma_ch
                 *port = c->port;
         return 0;
 }
+
+bool crdma_device_in_other_netns(struct crdma_context *ctx, const char *name)
+{
+        int sysfd = crdma_context_root_fd(ctx, CRDMA_ROOT_SYSFS, NULL);
+        if (sysfd < 0)
+                return false;
+        struct crdma_strv nodes = { 0 };
+        if (crdma_dir_list(sysfd, "class/infiniband_verbs", &nodes) < 0)
+                return false;
+        bool found = false;
+        for (size_t i = 0; !found && i < nodes.n; i++) {
+                char path[PATH_MAX];
+                _cleanup_free_ char *ibdev = NULL;
+                snprintf(path, sizeof(path), "class/infiniband_verbs/%s/ibdev", nodes.v[i]);
+                found = crdma_read_text_at(sysfd, path, CRDMA_TEXT_MAX, &ibdev) >= 0 &&
+                        strcmp(ibdev, name) == 0;
+        }
+        crdma_strv_clear(&nodes);
+        return found;
+}

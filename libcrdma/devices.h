@@ -48,5 +48,10 @@ struct crdma_device_list {
 
 /* The uverbs char device of a device, or NULL. */
 const struct crdma_chardev *crdma_device_uverbs(const struct crdma_device *dev);
+/* Whether an RDMA device `name` that this network namespace does not see
+ * exists elsewhere: class/infiniband_verbs lists every device's uverbs node
+ * whatever namespace the device is in (exclusive mode), class/infiniband
+ * only this namespace's. */
+bool crdma_device_in_other_netns(struct crdma_context *ctx, const char *name);
 
 #endif

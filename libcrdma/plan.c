@@ -100,9 +100,9 @@ static int add_node(struct crdma_plan *plan, const char *name, unsigned major, u
 }
 
 /* The devices the request names, in order, each allowed and present. */
-static int select_devices(struct crdma_plan *plan, const struct crdma_request *req,
-                          const struct crdma_device_list *list, const struct crdma_policy *pol,
-                          struct crdma_error **err)
+static int select_devices(struct crdma_context *ctx, struct crdma_plan *plan,
+                          const struct crdma_request *req, const struct crdma_device_list *list,
+                          const struct crdma_policy *pol, struct crdma_error **err)
 {
         if (req->all_devices) {
                 for (size_t i = 0; i < list->n; i++)
@@ -125,6 +125,14 @@ static int select_devices(struct crdma_plan *plan, const struct crdma_request *r
                                             "by %s; its \"devices\" patterns must match it",
                                             name, pol->origin);
                 const struct crdma_device *dev = crdma_device_list_find(list, name);
+                if (!dev && crdma_device_in_other_netns(ctx, name))
+                        return crdma_refuse(err, EBUSY,
+                                            "annotation io.crdma.devices: device %s: in another "
+                                            "network namespace (exclusive mode: another container "
+                                            "holds it); it comes back when that container ends, "
+                                            "or ask for another device (`crdma-hook devices` "
+                                            "lists those here)",
+                                            name);
                 if (!dev)
                         return crdma_refuse(err, ENODEV,
                                             "annotation io.crdma.devices: device %s: no such RDMA "
@@ -304,7 +312,7 @@ int crdma_plan_new(struct crdma_context *ctx, const struct crdma_request *req,
                                 policy->defaults.memlock, policy->limits.memlock, "memlock",
                                 policy, true, &plan->memlock);
         if (r >= 0)
-                r = select_devices(plan, req, devices, policy, err);
+                r = select_devices(ctx, plan, req, devices, policy, err);
         if (r >= 0)
                 r = plan_nodes(ctx, plan, req, devices, policy, err);
         if (r >= 0)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -225,6 +226,48 @@ static void netns_mode(void **state)
         assert_int_equal(crdma_system_set_netns_mode(f->ctx, (enum crdma_netns) 7, NULL), -EINVAL);
 }
 
+/* Exclusive mode: a device another container's namespace holds is invisible
+ * in class/infiniband here but keeps its class/infiniband_verbs entry; the
+ * refusal says so instead of "no such device". */
+static void device_held_elsewhere(void **state)
+{
+        (void) state;
+        char dir[64], path[160];
+        fixture_tmpdir(dir, sizeof(dir), "elsewhere");
+        const char *dirs[] = { "class", "class/infiniband", "class/infiniband_verbs",
+                               "class/infiniband_verbs/uverbs2" };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                snprintf(path, sizeof(path), "%s/%s", dir, dirs[i]);
+                assert_int_equal(mkdir(path, 0755), 0);
+        }
+        snprintf(path, sizeof(path), "%s/class/infiniband_verbs/uverbs2/ibdev", dir);
+        fixture_write_file(path, "crdmatest0\n");
+        snprintf(path, sizeof(path), "%s/policy.json", dir);
+        fixture_write_file(path, "{\"version\": 1, \"devices\": [\"crdmatest*\"]}\n");
+        struct crdma_context *ctx = NULL;
+        assert_int_equal(crdma_context_new(&ctx, NULL), 0);
+        assert_int_equal(crdma_context_set_root(ctx, CRDMA_ROOT_SYSFS, dir, NULL), 0);
+        assert_int_equal(crdma_context_set_netlink(ctx, false, NULL), 0);
+        assert_int_equal(crdma_context_set_policy_path(ctx, path, NULL), 0);
+        static const struct crdma_kv held[] = { { "io.crdma.devices", "crdmatest0" } };
+        static const struct crdma_kv none[] = { { "io.crdma.devices", "crdmatest7" } };
+        struct crdma_plan *plan = NULL;
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_plan_from_request(ctx, held, 1, &plan, &err), -EBUSY);
+        assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_REFUSED);
+        assert_string_equal(crdma_error_message(err),
+                            "annotation io.crdma.devices: device crdmatest0: in another network "
+                            "namespace (exclusive mode: another container holds it); it comes "
+                            "back when that container ends, or ask for another device "
+                            "(`crdma-hook devices` lists those here)");
+        crdma_error_free(err);
+        err = NULL;
+        assert_int_equal(crdma_plan_from_request(ctx, none, 1, &plan, &err), -ENODEV);
+        crdma_error_free(err);
+        crdma_context_free(ctx);
+        assert_int_equal(fixture_rm_tree(dir), 0);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -237,6 +280,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(apptainer_nothing_asked, setup, teardown),
                 cmocka_unit_test_setup_teardown(cdi_spec, setup, teardown),
                 cmocka_unit_test_setup_teardown(netns_mode, setup, teardown),
+                cmocka_unit_test(device_held_elsewhere),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

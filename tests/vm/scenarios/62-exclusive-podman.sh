@@ -14,6 +14,7 @@
 need_hook
 need_cmd podman
 testdev_load 2
+testdev_keep # rdma.max is set for its devices (lib.sh says why they stay)
 policy=$WORK/policy.json
 echo '{"version": 1, "devices": ["crdmatest*", "rxe*"]}' >"$policy"
 hooks=$WORK/hooks.d
