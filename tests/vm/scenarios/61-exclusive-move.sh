@@ -10,6 +10,10 @@
 #  - the device comes back when the container ends: a normal exit (poststop), `kill -9` of
 #    its process then `delete`, `delete -f` of a running container, and the runtime itself
 #    killed (the kernel's return when the namespace dies);
+#  - the config-edit path: `crdma-hook edit` adds the createRuntime and poststop entries and
+#    runc runs the bundle with the device moved in and back;
+#  - fault injection on the real kernel: the second of two moves fails, the first device is
+#    moved back and the container does not run;
 #  - the move and the return, timed; start-up in exclusive mode against shared mode.
 # vm-needs: exclusive testdev
 # vm-timeout: 400
@@ -130,6 +134,42 @@ for rt in runc crun; do
 	back_in_host "$rt killed, then its container"
 	"$rt" delete -f "${b##*/}" >/dev/null 2>&1 || true
 done
+
+step "the config-edit path: crdma-hook edit adds the createRuntime and poststop entries, runc runs it"
+b=$WORK/edit-excl
+oci_bundle "$b" --bind "$CRDMA_VM_TOOLS:/opt/crdma-vm" "${excl[@]}" -- sh -c "$view"
+capture "$CRDMA_HOOK" --policy "$policy" edit --runtime runc "$b"
+assert_eq 0 "$RC" "crdma-hook edit: exit status ($OUT)"
+assert_eq '["createRuntime","poststop"]' \
+	"$(jq -c '[(.hooks.createRuntime[]?, .hooks.poststop[]?) | .args[-1]]' "$b/config.json")" \
+	"the edit's hook entries"
+capture run_runc "$b"
+show
+assert_eq 0 "$RC" "runc run of the edited bundle"
+assert_contains "$OUT" "crdmatest0" "the container saw crdmatest0"
+assert_not_contains "$OUT" "crdmatest1" "... and only it"
+back_in_host "edited bundle, normal exit"
+
+FAULT_HOOK=$CRDMA_BUILD_DIR/tests/fault/crdma-hook-fault
+if [[ -x $FAULT_HOOK ]]; then
+	step "a fault at the second move: the first device is moved back, the container does not run"
+	b=$WORK/fault-move
+	oci_bundle "$b" --hook createRuntime "$FAULT_HOOK --policy $policy createRuntime" \
+		--annotation io.crdma.devices=crdmatest0,crdmatest1 --annotation io.crdma.netns=exclusive \
+		--jq '.hooks.createRuntime[0].env += ["CRDMA_FAULT=netns-move:2"]' -- echo RAN
+	capture run_runc "$b"
+	OUT=${OUT//\\\"/\"}
+	show
+	[[ $RC != 0 ]] || fail "the container ran"
+	assert_not_contains "$OUT" RAN "the container's process"
+	assert_contains "$OUT" "crdmatest1" "the hook names the device whose move failed"
+	back_in_host "rollback after the failed second move"
+	[[ -e /sys/class/infiniband/crdmatest1 ]] || fail "crdmatest1 left the host's namespace"
+	ok "crdmatest1 never left"
+	runc delete -f fault-move >/dev/null 2>&1 || true
+else
+	fail "$FAULT_HOOK is not built (tests/fault/meson.build)"
+fi
 
 step "start-up: shared mode against exclusive mode, runc, same device"
 oci_bundle "$WORK/t-shared" --host-net "${hooks[@]}" --annotation io.crdma.devices=crdmatest0 -- true
