@@ -13,7 +13,8 @@
 #  - the config-edit path: `crdma-hook edit` adds the createRuntime and poststop entries and
 #    runc runs the bundle with the device moved in and back;
 #  - fault injection on the real kernel: the second of two moves fails, the first device is
-#    moved back and the container does not run;
+#    moved back and the container does not run; the hook SIGKILLed after the move (as a
+#    runtime kills a hook past its timeout): the device comes back;
 #  - the move and the return, timed; start-up in exclusive mode against shared mode.
 # vm-needs: exclusive testdev
 # vm-timeout: 400
@@ -117,7 +118,8 @@ for rt in runc crun; do
 	start_oci "$rt" "$b" "$WORK/$rt-delete.log"
 	wait_for "$WORK/$rt-delete.log" '^holding$|rror' 60
 	in_host && fail "crdmatest0 did not move"
-	"$rt" delete -f "${b##*/}"
+	capture "$rt" delete -f "${b##*/}"
+	[[ $RC == 0 ]] || note "$rt delete -f: exit $RC: $OUT (tests/vm/unstable/README.md)"
 	wait "$BG_PID" || true
 	back_in_host "$rt delete -f"
 
@@ -170,6 +172,32 @@ if [[ -x $FAULT_HOOK ]]; then
 else
 	fail "$FAULT_HOOK is not built (tests/fault/meson.build)"
 fi
+
+step "the hook killed in the middle of its work (after the move): the device comes back"
+# As a runtime does to a hook past its timeout: a wrapper runs crdma-hook, waits until the
+# device has left the host's namespace, kills the hook with SIGKILL and fails the stage.
+killer=$WORK/kill-hook.sh
+cat >"$killer" <<SH
+#!/bin/bash
+state=\$(cat)
+$CRDMA_HOOK --policy $policy createRuntime <<<"\$state" &
+hook=\$!
+for i in \$(seq 200); do [[ -e /sys/class/infiniband/crdmatest0 ]] || break; sleep 0.02; done
+kill -9 \$hook
+echo "killed crdma-hook (pid \$hook) after the move" >&2
+exit 1
+SH
+chmod +x "$killer"
+b=$WORK/hook-killed
+oci_bundle "$b" --hook createRuntime "$killer" "${excl[@]}" -- echo RAN
+capture run_runc "$b"
+OUT=${OUT//\\\"/\"}
+show
+[[ $RC != 0 ]] || fail "the container ran"
+assert_contains "$OUT" "killed crdma-hook" "the wrapper killed the hook"
+assert_not_contains "$OUT" RAN "the container's process"
+runc delete -f hook-killed >/dev/null 2>&1 || true
+back_in_host "hook killed mid-work"
 
 step "start-up: shared mode against exclusive mode, runc, same device"
 oci_bundle "$WORK/t-shared" --host-net "${hooks[@]}" --annotation io.crdma.devices=crdmatest0 -- true
