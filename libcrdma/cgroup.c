@@ -78,6 +78,9 @@ int crdma_cgroup_open(struct crdma_context *ctx, const char *sub, const char *pa
         return fd;
 }
 
+/* An rdma.max or rdma.current of 1 MiB: 64 bytes a device, 16384 devices. */
+#define CRDMA_RDMA_MAX_FILE_MAX (1u << 20)
+
 bool crdma_cgroup_enables_rdma(struct crdma_context *ctx, const char *path)
 {
         if (!ctx || !path || path[0] != '/')
@@ -291,8 +294,12 @@ int crdma_cgroup_rdma_max_set(struct crdma_context *ctx, int dirfd, const char *
                               const char *const *lines, size_t n, struct crdma_rdma_undo **undo,
                               struct crdma_error **err)
 {
+        /* rdma.max lists every RDMA device of the host, a line each: more
+         * than a page on an SR-IOV host with a hundred VFs. */
         _cleanup_free_ char *current = NULL;
-        int r = crdma_read_text_at(dirfd, "rdma.max", CRDMA_TEXT_MAX, &current);
+        size_t len = 0;
+        _cleanup_close_ int fd = openat(dirfd, "rdma.max", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        int r = fd < 0 ? -errno : crdma_read_fd(fd, CRDMA_RDMA_MAX_FILE_MAX, &current, &len);
         if (r < 0)
                 return crdma_fail_errno(err, r, "cgroup %s/rdma.max: cannot read (is the rdma "
                                         "controller enabled for this cgroup?)", where);

@@ -130,6 +130,21 @@ static void test_v2_target_and_rdma(void **state)
         assert_int_equal(crdma_cgroup_rdma_undo(undo, NULL), 0);
         assert_string_equal(get("libpod_parent/libpod-abc/rdma.max"), "rxe0 hca_handle=max hca_object=max");
         crdma_cgroup_rdma_undo_free(undo);
+
+        /* An SR-IOV host: rdma.max lists 150 devices, past a page. */
+        char *big = malloc(150 * 48), *p = big;
+        assert_non_null(big);
+        for (int i = 0; i < 150; i++)
+                p += sprintf(p, "mlx5_%d hca_handle=%s hca_object=max \n", i, i == 149 ? "7" : "max");
+        put("libpod_parent/libpod-abc/rdma.max", big);
+        assert_true(strlen(big) > 4096);
+        free(big);
+        const char *last[] = { "mlx5_149 hca_handle=2 hca_object=10" };
+        assert_int_equal(crdma_cgroup_rdma_max_set(ctx, fd, t.path, last, 1, &undo, NULL), 0);
+        assert_string_equal(get("libpod_parent/libpod-abc/rdma.max"), "mlx5_149 hca_handle=2 hca_object=10");
+        assert_int_equal(crdma_cgroup_rdma_undo(undo, NULL), 0);
+        assert_string_equal(get("libpod_parent/libpod-abc/rdma.max"), "mlx5_149 hca_handle=7 hca_object=max ");
+        crdma_cgroup_rdma_undo_free(undo);
         close(fd);
 
         /* The root cgroup cannot carry rdma.max. */
