@@ -492,6 +492,46 @@ size_t crdma_policy_runtime_count(const struct crdma_policy *policy);
 const char *crdma_policy_runtime(const struct crdma_policy *policy, size_t i);
 const char *crdma_policy_runtime_hook(const struct crdma_policy *policy);
 
+/* -------------------------------------------- job steps (CRDMA_0.4) */
+/* For a consumer with no OCI JSON and no container: a Slurm job step, any
+ * process tree in a cgroup (spank_crdma(8)). */
+
+/* A request from one command-line option's value, the annotations' grammar
+ * with short key names: "devices=mlx5_0,mlx5_1,hca-handles=4,memlock=64G".
+ * A comma separates keys; an item without "=" continues the devices list.
+ * `option` ("--rdma") names the option in every message. */
+int crdma_request_from_option(const char *spec, const char *option, struct crdma_request **out,
+                              struct crdma_error **err);
+
+/* The plan for a parsed request, the front door every path plans through:
+ * the context's policy, a scan of the devices asked for, crdma_plan_new().
+ * A NULL request (nothing asked) is a NULL plan, with nothing read. */
+int crdma_plan_for_request(struct crdma_context *ctx, const struct crdma_request *req,
+                           struct crdma_plan **out, struct crdma_error **err);
+
+/* The cgroup v2 path (from the root, "/a/b") of process `pid` (0: the
+ * caller), from the context's proc root. */
+int crdma_process_cgroup(struct crdma_context *ctx, pid_t pid, char **path,
+                         struct crdma_error **err);
+
+/* What crdma_plan_apply_cgroup() does to a cgroup. */
+enum crdma_cgroup_apply {
+        /* rdma.max of the plan's devices, "+rdma" enabled in every ancestor's
+         * cgroup.subtree_control that lacks it */
+        CRDMA_CGROUP_APPLY_RDMA_MAX = 1 << 0,
+};
+/* Apply part of a plan to the cgroup v2 `cgroup` (from the root), all or
+ * nothing.  The rdma controller missing is refused, or a warning where the
+ * policy says "best-effort".  What the cgroup's removal does not take back
+ * ("+rdma" in ancestors) stays, harmless to other cgroups. */
+int crdma_plan_apply_cgroup(struct crdma_context *ctx, const struct crdma_plan *plan,
+                            const char *cgroup, unsigned what, struct crdma_error **err);
+
+/* RLIMIT_MEMLOCK of process `pid` (0: the caller), soft and hard, raised to
+ * the plan's (never lowered). */
+int crdma_plan_apply_memlock(struct crdma_context *ctx, const struct crdma_plan *plan, pid_t pid,
+                             struct crdma_error **err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -145,7 +145,7 @@ void crdma_proc_cgroups_clear(struct crdma_proc_cgroups *cg)
 }
 
 /* A cgroup path as the kernel prints it: absolute, no "." or ".." parts. */
-static bool cgroup_path_ok(const char *p)
+bool crdma_cgroup_path_ok(const char *p)
 {
         if (p[0] != '/')
                 return false;
@@ -179,7 +179,7 @@ int crdma_proc_cgroups_parse(const char *text, struct crdma_proc_cgroups *out)
                         goto bad;
                 *c1 = *c2 = '\0';
                 const char *ctrl = c1 + 1, *path = c2 + 1;
-                if (!cgroup_path_ok(path))
+                if (!crdma_cgroup_path_ok(path))
                         goto bad;
                 char **slot = NULL;
                 if (strcmp(line, "0") == 0 && ctrl[0] == '\0')

@@ -64,6 +64,9 @@ bool crdma_pinned_alive(const struct crdma_pinned *p);
 int crdma_proc_root_ids(const struct crdma_pinned *p, uid_t *uid, gid_t *gid,
                         struct crdma_error **err);
 
+/* A cgroup path as the kernel writes one: absolute, no "." or ".." part. */
+bool crdma_cgroup_path_ok(const char *p);
+
 /* Parse the text of a /proc/<pid>/cgroup file. */
 int crdma_proc_cgroups_parse(const char *text, struct crdma_proc_cgroups *out);
 

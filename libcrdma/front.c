@@ -29,6 +29,14 @@ int crdma_plan_make(struct crdma_context *ctx, const struct crdma_request *req,
         return r;
 }
 
+int crdma_plan_for_request(struct crdma_context *ctx, const struct crdma_request *req,
+                           struct crdma_plan **out, struct crdma_error **err)
+{
+        if (!ctx || !out)
+                return crdma_fail(err, EINVAL, "crdma_plan_for_request: NULL argument");
+        return crdma_plan_make(ctx, req, out, err);
+}
+
 int crdma_plan_from_request(struct crdma_context *ctx, const struct crdma_kv *request, size_t n,
                             struct crdma_plan **out, struct crdma_error **err)
 {

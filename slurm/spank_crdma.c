@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * spank_crdma: `--rdma=devices=…,hca-handles=…` for Slurm job steps
+ * (spank_crdma(8)).  libcrdma plans the request against the node's policy;
+ * this file only maps SPANK's callbacks onto it:
+ *
+ *   srun/sbatch/salloc   the option's grammar, checked before submission;
+ *   init_post_opt        (slurmstepd, root, once a step) the plan, and
+ *                        rdma.max on the step's cgroup, which exists by now;
+ *   task_init_privileged (each task, root, before exec) a refusal raised, so
+ *                        it fails the step and reaches srun's stderr, which
+ *                        init_post_opt's errors do not (they come before the
+ *                        step's I/O and only fail with a generic message);
+ *                        RLIMIT_MEMLOCK raised, and SLURM_RLIMIT_MEMLOCK
+ *                        dropped so Slurm's limit propagation keeps it.
+ *
+ * A step that asks for nothing is not touched.  Slurm removes the step's
+ * cgroup, and its rdma.max with it; the rlimit dies with the tasks.
+ *
+ * The state below is per slurmstepd process (one step), which is what a SPANK
+ * plugin has; libcrdma itself keeps none.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <slurm/spank.h>
+
+#include <crdma.h>
+
+SPANK_PLUGIN(crdma, 1);
+
+#define OPTION "--rdma"
+
+static struct {
+        char *spec;     /* the --rdma value, NULL: not asked */
+        char *policy;   /* plugstack.conf's policy=FILE */
+        char *refusal;  /* why the step is refused, raised in each task */
+        struct crdma_context *ctx;
+        struct crdma_plan *plan;
+} step;
+
+static void on_log(enum crdma_log_level level, const char *message, void *data)
+{
+        (void) data;
+        if (level == CRDMA_LOG_ERROR)
+                slurm_error("crdma: %s", message);
+        else if (level == CRDMA_LOG_WARNING)
+                slurm_info("crdma: warning: %s", message);
+        else
+                slurm_debug("crdma: %s", message);
+}
+
+/* Keep the first reason the step is refused; the tasks raise it. */
+static void refuse(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void refuse(const char *fmt, ...)
+{
+        if (step.refusal)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        if (vasprintf(&step.refusal, fmt, ap) < 0)
+                step.refusal = NULL;
+        va_end(ap);
+        if (!step.refusal)
+                step.refusal = strdup("out of memory");
+        slurm_verbose("crdma: refusing the step: %s", step.refusal ? step.refusal : "");
+}
+
+static void refuse_error(struct crdma_error *err)
+{
+        refuse("%s", err ? crdma_error_message(err) : "failed");
+        crdma_error_free(err);
+}
+
+static int check_spec(const char *spec)
+{
+        struct crdma_request *req = NULL;
+        struct crdma_error *err = NULL;
+        if (crdma_request_from_option(spec, OPTION, &req, &err) < 0) {
+                slurm_error("crdma: %s", crdma_error_message(err));
+                crdma_error_free(err);
+                return -1;
+        }
+        crdma_request_free(req);
+        return 0;
+}
+
+static int on_option(int val, const char *optarg, int remote)
+{
+        (void) val;
+        if (!optarg)
+                return -1;
+        /* Before submission the grammar only: the policy is the node's. */
+        if (!remote && check_spec(optarg) < 0)
+                return -1;
+        free(step.spec);
+        step.spec = strdup(optarg);
+        return step.spec ? 0 : -1;
+}
+
+static struct spank_option rdma_option = {
+        .name = "rdma",
+        .arginfo = "SPEC",
+        .usage = "RDMA devices and limits for the job step: devices=NAME[,NAME...]"
+                 "[,hca-handles=N][,hca-objects=N][,memlock=BYTES] (spank_crdma(8))",
+        .has_arg = 1,
+        .val = 0,
+        .cb = on_option,
+};
+
+static int parse_plugstack_args(int ac, char **av)
+{
+        for (int i = 0; i < ac; i++) {
+                if (strncmp(av[i], "policy=", 7) == 0 && av[i][7] == '/') {
+                        free(step.policy);
+                        step.policy = strdup(av[i] + 7);
+                        if (!step.policy)
+                                return -1;
+                        continue;
+                }
+                slurm_error("crdma: plugstack.conf: unknown argument \"%s\"; spank_crdma takes "
+                            "policy=/ABSOLUTE/PATH (spank_crdma(8))", av[i]);
+                return -1;
+        }
+        return 0;
+}
+
+int slurm_spank_init(spank_t sp, int ac, char **av)
+{
+        spank_context_t c = spank_context();
+        if (c != S_CTX_LOCAL && c != S_CTX_REMOTE && c != S_CTX_ALLOCATOR)
+                return 0;
+        if (parse_plugstack_args(ac, av) < 0)
+                return -1;
+        if (spank_option_register(sp, &rdma_option) != ESPANK_SUCCESS) {
+                slurm_error("crdma: cannot register the %s option", OPTION);
+                return -1;
+        }
+        return 0;
+}
+
+/* The step's cgroup: slurmstepd lives in its "slurm" child (cgroup/v2). */
+static char *step_cgroup(struct crdma_context *ctx)
+{
+        char *own = NULL;
+        struct crdma_error *err = NULL;
+        if (crdma_process_cgroup(ctx, 0, &own, &err) < 0) {
+                refuse_error(err);
+                return NULL;
+        }
+        char *slash = strrchr(own, '/');
+        if (!slash || slash == own || strcmp(slash, "/slurm") != 0) {
+                refuse("slurmstepd is in cgroup %s, not in a job step's (.../step_N/slurm): "
+                       "%s limits need CgroupPlugin=cgroup/v2 in cgroup.conf and "
+                       "ProctrackType=proctrack/cgroup in slurm.conf", own, OPTION);
+                free(own);
+                return NULL;
+        }
+        *slash = '\0';
+        return own;
+}
+
+static int plan_step(void)
+{
+        struct crdma_error *err = NULL;
+        struct crdma_request *req = NULL;
+        if (crdma_context_new(&step.ctx, &err) < 0) {
+                refuse_error(err);
+                return -1;
+        }
+        crdma_context_set_log(step.ctx, on_log, NULL, CRDMA_LOG_DEBUG);
+        if (step.policy && crdma_context_set_policy_path(step.ctx, step.policy, &err) < 0) {
+                refuse_error(err);
+                return -1;
+        }
+        if (crdma_request_from_option(step.spec, OPTION, &req, &err) < 0) {
+                refuse_error(err);
+                return -1;
+        }
+        if (crdma_request_netns(req) == CRDMA_NETNS_EXCLUSIVE) {
+                crdma_request_free(req);
+                refuse("%s netns=exclusive: a job step has no network namespace of its own to "
+                       "move a device into", OPTION);
+                return -1;
+        }
+        int r = crdma_plan_for_request(step.ctx, req, &step.plan, &err);
+        crdma_request_free(req);
+        if (r < 0) {
+                refuse_error(err);
+                return -1;
+        }
+        for (size_t i = 0; i < crdma_plan_capability_count(step.plan); i++)
+                if (strcmp(crdma_plan_capability(step.plan, i), "CAP_NET_RAW") == 0) {
+                        refuse("%s raw=true: raw packet QPs need CAP_NET_RAW, and a job "
+                               "step's tasks run without capabilities", OPTION);
+                        return -1;
+                }
+        return 0;
+}
+
+int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
+{
+        (void) ac;
+        (void) av;
+        if (!spank_remote(sp) || !step.spec)
+                return 0;
+        if (plan_step() < 0)
+                return 0; /* raised by each task, where it reaches srun */
+        char *cgroup = step_cgroup(step.ctx);
+        if (!cgroup)
+                return 0;
+        struct crdma_error *err = NULL;
+        if (crdma_plan_apply_cgroup(step.ctx, step.plan, cgroup, CRDMA_CGROUP_APPLY_RDMA_MAX,
+                                    &err) < 0)
+                refuse_error(err);
+        else
+                slurm_verbose("crdma: %s: %s applied", cgroup, step.spec);
+        free(cgroup);
+        return 0;
+}
+
+int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
+{
+        (void) ac;
+        (void) av;
+        if (!spank_remote(sp) || !step.spec)
+                return 0;
+        if (step.refusal) {
+                slurm_error("crdma: %s", step.refusal);
+                return -1;
+        }
+        struct crdma_error *err = NULL;
+        if (crdma_plan_apply_memlock(step.ctx, step.plan, 0, &err) < 0) {
+                slurm_error("crdma: %s", crdma_error_message(err));
+                crdma_error_free(err);
+                return -1;
+        }
+        /* Slurm sets each task's soft limits from the submit host's after
+         * this callback (PropagateResourceLimits); without the variable it
+         * leaves RLIMIT_MEMLOCK as set here. */
+        spank_err_t e = spank_unsetenv(sp, "SLURM_RLIMIT_MEMLOCK");
+        if (e != ESPANK_SUCCESS && e != ESPANK_ENV_NOEXIST) {
+                slurm_error("crdma: cannot keep RLIMIT_MEMLOCK from Slurm's limit propagation: "
+                            "%s; set PropagateResourceLimitsExcept=MEMLOCK in slurm.conf",
+                            spank_strerror(e));
+                return -1;
+        }
+        return 0;
+}
+
+int slurm_spank_exit(spank_t sp, int ac, char **av)
+{
+        (void) sp;
+        (void) ac;
+        (void) av;
+        crdma_plan_free(step.plan);
+        crdma_context_free(step.ctx);
+        free(step.refusal);
+        free(step.policy);
+        free(step.spec);
+        step.plan = NULL;
+        step.ctx = NULL;
+        step.refusal = step.policy = step.spec = NULL;
+        return 0;
+}
