@@ -15,12 +15,13 @@ set -euo pipefail
 build=(meson ninja-build pkg-config gcc libc6-dev
        libmnl-dev libyajl-dev libseccomp-dev libcap-dev libbpf-dev)
 # libcmocka-dev: the unit tests; libibverbs-dev: the VM test tools meson builds;
+# libslurm-dev: <slurm/spank.h>, so the suite builds and tests spank_crdma.so;
 # binutils: nm for the exported-symbols test; mandoc: the man-page lint;
 # runc: the integration suite; jq, python3: the CLI and schema checks;
 # clang-14, libclang-rt-14-dev: libFuzzer and clang's sanitizers (tests/fuzz);
 # llvm-14: llvm-symbolizer, for file:line in their reports; debootstrap, git:
 # tests/fresh (a clean Debian 12 root, the source tree as a clone has it).
-test=(libcmocka-dev libibverbs-dev binutils mandoc runc jq python3 clang-14
+test=(libcmocka-dev libibverbs-dev libslurm-dev binutils mandoc runc jq python3 clang-14
       libclang-rt-14-dev llvm-14 debootstrap git)
 # docker.io, containerd: 17-runtime-docker runs Debian's Docker and ctr through crdma-runtime.
 # The harness: QEMU, the initramfs (busybox, kmod's depmod/modprobe, cpio, and
@@ -33,9 +34,11 @@ test=(libcmocka-dev libibverbs-dev binutils mandoc runc jq python3 clang-14
 # module against the VM kernel's headers (apt-get download'ed into the cache,
 # their names carry the kernel's ABI number, so they are not listed here):
 # Debian's 6.1 kernels are built with gcc-12, kbuild's objtool needs libelf1.
+# slurmctld, slurmd, slurm-client, munge: 18-slurm runs Debian's Slurm on one node.
 vm=(qemu-system-x86 busybox-static kmod cpio gzip xz-utils zstd util-linux procps
     crun runc podman conmon docker.io containerd iproute2 rdma-core ibverbs-providers
-    ibverbs-utils perftest jq python3 bpftool gcc libc6-dev libibverbs-dev make gcc-12 libelf1)
+    ibverbs-utils perftest jq python3 bpftool gcc libc6-dev libibverbs-dev make gcc-12 libelf1
+    slurmctld slurmd slurm-client munge)
 # gnuplot-nox: bench/plot.sh draws the hook-time plot as PNG (pngcairo).
 bench=(gnuplot-nox)
 

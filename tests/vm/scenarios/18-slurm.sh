@@ -1,0 +1,198 @@
+#!/usr/bin/env bash
+# 18-slurm: spank_crdma under Debian's Slurm 22.05 (munge, slurmctld and slurmd on this one
+# node, cgroup/v2 without systemd, proctrack/cgroup), jobs run as an unprivileged user:
+#  - srun --rdma=devices=rxe0,hca-handles=1,memlock=1G: the step's cgroup has rdma.max, a
+#    second ibv_open_device fails with EAGAIN, `ulimit -l` in the task is what was asked
+#    (Slurm's own limit propagation would reset it to the submit shell's);
+#  - a job without --rdma is unchanged: no rdma.max limit, the submit shell's `ulimit -l`;
+#  - refusals: a bad value fails srun before submission, a request over the node's policy
+#    fails the step with crdma's line on srun's stderr and runs nothing;
+#  - the same under sbatch;
+#  - two steps of one job, ib_write_bw server on rxe0 and client on rxe1, each under its limit.
+# vm-timeout: 420
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "${BASH_SOURCE[0]%/*}/../lib.sh"
+
+need_cmd slurmctld slurmd srun sbatch munged
+plugin=$CRDMA_BUILD_DIR/slurm/spank_crdma.so
+[[ -f $plugin ]] || skip "spank_crdma.so not built: $plugin (install libslurm-dev and build)"
+tool=$CRDMA_VM_TOOLS/crdma-vm-open
+[[ -x $tool ]] || fail "crdma-vm-open not found at $tool"
+
+# Everything the jobs run or write is in $WORK, readable by the job user.
+user=crdmajob
+id "$user" >/dev/null 2>&1 || useradd --no-create-home --home-dir "$WORK" --shell /bin/bash "$user"
+chmod 755 "$WORK"
+install -m 755 "$tool" "$WORK/crdma-vm-open"
+install -d -m 1777 "$WORK/out"
+
+policy=$WORK/policy.json
+cat >"$policy" <<'JSON'
+{"version": 1, "devices": ["rxe*"],
+ "defaults": {"hcaHandles": 4},
+ "limits": {"hcaHandles": 8, "memlock": "4G"}}
+JSON
+
+# ------------------------------------------------------------------ munge, slurmctld, slurmd
+step "munge, slurmctld and slurmd on $(hostname)"
+install -d -o munge -g munge -m 700 /etc/munge /var/lib/munge /var/log/munge
+install -d -o munge -g munge -m 755 /run/munge
+dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 status=none
+chown munge:munge /etc/munge/munge.key
+chmod 400 /etc/munge/munge.key
+runuser -u munge -- /usr/sbin/munged
+until_ok 20 munge -n >/dev/null
+
+S=$WORK/slurm
+install -d "$S" "$S/ctld" "$S/slurmd"
+export SLURM_CONF=$S/slurm.conf
+node=$(slurmd -C | sed -n 's/^\(NodeName=[^ ]* CPUs=[0-9]*\).*/\1/p')
+[[ -n $node ]] || fail "slurmd -C printed no NodeName line"
+cat >"$S/slurm.conf" <<EOF
+ClusterName=crdmavm
+SlurmctldHost=$(hostname)
+SlurmUser=root
+AuthType=auth/munge
+ProctrackType=proctrack/cgroup
+TaskPlugin=task/cgroup
+JobAcctGatherType=jobacct_gather/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core
+SchedulerType=sched/builtin
+MpiDefault=none
+ReturnToService=2
+StateSaveLocation=$S/ctld
+SlurmdSpoolDir=$S/slurmd
+SlurmctldPidFile=$S/slurmctld.pid
+SlurmdPidFile=$S/slurmd.pid
+SlurmctldLogFile=$S/slurmctld.log
+SlurmdLogFile=$S/slurmd.log
+SlurmdDebug=verbose
+PlugStackConfig=$S/plugstack.conf
+$node State=UNKNOWN
+PartitionName=vm Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
+EOF
+cat >"$S/cgroup.conf" <<'EOF'
+CgroupPlugin=cgroup/v2
+IgnoreSystemd=yes
+ConstrainCores=no
+ConstrainRAMSpace=no
+ConstrainDevices=no
+EOF
+echo "required $plugin policy=$policy" >"$S/plugstack.conf"
+note "plugstack.conf: $(cat "$S/plugstack.conf")"
+
+slurm_cleanup() {
+	scancel --user="$user" >/dev/null 2>&1 || true
+	pkill -x slurmd >/dev/null 2>&1 || true
+	pkill -x slurmctld >/dev/null 2>&1 || true
+	pkill -x munged >/dev/null 2>&1 || true
+	lib_cleanup
+}
+trap slurm_cleanup EXIT
+
+# systemd would have made system.slice; Slurm's cgroup/v2 (IgnoreSystemd) puts
+# NODE_slurmstepd.scope in it.
+mkdir -p /sys/fs/cgroup/system.slice
+slurmctld || { tail -20 "$S/slurmctld.log"; fail "slurmctld did not start"; }
+slurmd || { tail -20 "$S/slurmd.log"; fail "slurmd did not start"; }
+node_idle() { [[ $(sinfo -h -o %t) == idle ]]; }
+until_ok 90 node_idle || { tail -20 "$S/slurmd.log"; fail "the node never became idle: $(sinfo)"; }
+ok "slurm up: $(sinfo -h -o '%P %t %N %c')"
+
+# as_user CMD...: CMD as the job user, from $WORK, with this file's SLURM_CONF
+as_user() { runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" HOME="$WORK" bash -c 'cd "$HOME" && "$@"' as_user "$@"; }
+# The task's report: its cgroup, the step cgroup's rdma.max line for rxe0, ulimit -l, two opens.
+report='cg=$(sed -n "s/^0:://p" /proc/self/cgroup); stepcg=/sys/fs/cgroup${cg%/user/*};
+	echo "cgroup $cg";
+	if [ -f $stepcg/rdma.max ]; then echo "rdma.max $(grep "^rxe0 " $stepcg/rdma.max)"; else echo "rdma.max none"; fi;
+	echo "memlock $(ulimit -l)"; ./crdma-vm-open -d rxe0 -n 2'
+
+# ------------------------------------------------------------------ srun
+step "srun --rdma=devices=rxe0,hca-handles=1,memlock=1G"
+capture as_user srun --rdma=devices=rxe0,hca-handles=1,memlock=1G bash -c "$report"
+show
+assert_match "$OUT" 'cgroup /system\.slice/([^/]+_)?slurmstepd\.scope/job_[0-9]+/step_0/user/task_0' "the task's cgroup"
+assert_contains "$OUT" 'rdma.max rxe0 hca_handle=1 hca_object=max' "the step's rdma.max"
+assert_contains "$OUT" 'memlock 1048576' "ulimit -l (KiB) is the 1G asked"
+assert_contains "$OUT" 'opened=1 errno=11 (EAGAIN)' "the second ibv_open_device is over hca-handles=1"
+ok "srun: rdma.max, EAGAIN past the limit, memlock as asked"
+
+step "srun --rdma=devices=rxe0: the policy's default hcaHandles (4)"
+capture as_user srun --rdma=devices=rxe0 bash -c "$report"
+show
+assert_contains "$OUT" 'rdma.max rxe0 hca_handle=4 hca_object=max' "the policy's default"
+
+step "srun without --rdma: not touched"
+shell_memlock=$(as_user bash -c 'ulimit -l')
+capture as_user srun bash -c "$report"
+show
+assert_match "$OUT" 'rdma\.max (none|rxe0 hca_handle=max hca_object=max)' "no rdma limit"
+assert_contains "$OUT" "memlock $shell_memlock" "the submit shell's ulimit -l ($shell_memlock)"
+assert_contains "$OUT" 'opened=2 errno=0' "both opens succeed"
+ok "a job without --rdma is as before"
+
+step "refusals"
+capture as_user srun --rdma=devices=rxe0,hca-handles=lots touch "$WORK/out/ran-bad-value"
+show
+assert_eq 1 "$((RC != 0))" "srun fails on a bad value"
+assert_contains "$OUT" 'crdma: --rdma hca-handles="lots": must be an integer' "the line names the option"
+[[ ! -e $WORK/out/ran-bad-value ]] || fail "the step with a bad --rdma value ran"
+capture as_user srun --rdma=devices=rxe0,hca-handles=100 touch "$WORK/out/ran-over-policy"
+show
+assert_eq 1 "$((RC != 0))" "srun fails on a request over the policy"
+assert_match "$OUT" 'crdma: .*hca-handles.*100' "crdma's line on srun's stderr names the request"
+[[ ! -e $WORK/out/ran-over-policy ]] || fail "the refused step ran"
+capture as_user srun --rdma=devices=rxe0,umad=true touch "$WORK/out/ran-umad"
+show
+assert_eq 1 "$((RC != 0))" "srun fails on umad under a policy without allow.umad"
+[[ ! -e $WORK/out/ran-umad ]] || fail "the refused umad step ran"
+ok "refused steps fail with crdma's line and run nothing"
+
+# ------------------------------------------------------------------ sbatch
+step "sbatch --rdma=devices=rxe0,hca-handles=1,memlock=1G"
+capture as_user sbatch --wait --rdma=devices=rxe0,hca-handles=1,memlock=1G -o "$WORK/out/batch.out" \
+	--wrap "$report"
+show
+sed 's/^/   | /' "$WORK/out/batch.out"
+assert_eq 0 "$RC" "sbatch --wait exit status"
+batch=$(cat "$WORK/out/batch.out")
+assert_contains "$batch" 'rdma.max rxe0 hca_handle=1 hca_object=max' "the batch step's rdma.max"
+assert_contains "$batch" 'memlock 1048576' "the batch script's ulimit -l"
+assert_contains "$batch" 'opened=1 errno=11 (EAGAIN)' "EAGAIN in the batch step"
+
+step "sbatch over the policy: the job fails, its output has crdma's line"
+capture as_user sbatch --wait --rdma=devices=rxe0,hca-handles=100 -o "$WORK/out/batch-refused.out" \
+	--wrap "touch $WORK/out/ran-batch-refused"
+show
+sed 's/^/   | /' "$WORK/out/batch-refused.out" 2>/dev/null || true
+assert_eq 1 "$((RC != 0))" "sbatch --wait fails"
+assert_match "$(cat "$WORK/out/batch-refused.out" 2>/dev/null)" 'crdma: .*hca-handles' "crdma's line in the job's output"
+[[ ! -e $WORK/out/ran-batch-refused ]] || fail "the refused batch script ran"
+ok "sbatch: limits applied, refusal fails the job"
+
+# ------------------------------------------------------------------ two steps talking RDMA
+step "one job, two steps: ib_write_bw server (rxe0) and client (rxe1) under their limits"
+veth_ips
+gs=$(gid_index_ll rxe0) || fail "rxe0 has no link-local GID"
+gc=$(gid_index_ll rxe1) || fail "rxe1 has no link-local GID"
+cat >"$WORK/pair.sh" <<EOF
+#!/bin/bash
+srun -n1 --overlap --rdma=devices=rxe0,hca-handles=2 ib_write_bw -d rxe0 -x $gs -p 18515 -n 200 -F >$WORK/out/bw-server.out 2>&1 &
+for i in \$(seq 120); do ss -ltn | grep -q ':18515 ' && break; sleep 0.5; done
+sleep 1
+srun -n1 --overlap --rdma=devices=rxe1,hca-handles=2 ib_write_bw -d rxe1 -x $gc -p 18515 -n 200 -F $VETH0_IP >$WORK/out/bw-client.out 2>&1
+c=\$?
+wait %1; s=\$?
+echo "server \$s client \$c"
+EOF
+chmod 755 "$WORK/pair.sh"
+capture as_user sbatch --wait -n2 -o "$WORK/out/pair.out" "$WORK/pair.sh"
+show
+sed 's/^/   | server: /' "$WORK/out/bw-server.out" | tail -6
+sed 's/^/   | client: /' "$WORK/out/bw-client.out" | tail -6
+assert_eq 0 "$RC" "the pair job's exit status"
+assert_contains "$(cat "$WORK/out/pair.out")" 'server 0 client 0' "both steps exit 0"
+bw=$(awk '/^ *65536 /{print $4}' "$WORK/out/bw-client.out" | tail -1)
+figure "ib_write_bw between two job steps rxe1 -> rxe0: 65536 B x 200: average ${bw:-?} MB/s"
+ok "two steps of one job talk RDMA under --rdma"
