@@ -35,6 +35,11 @@ JSON
 
 # ------------------------------------------------------------------ munge, slurmctld, slurmd
 step "munge, slurmctld and slurmd on $(hostname)"
+# The guest has no resolver: munge, slurmctld and slurmd look the node's name up, with
+# AI_ADDRCONFIG, which finds IPv4 names only once a non-loopback IPv4 address exists.
+veth_ips
+getent hosts "$(hostname)" >/dev/null || echo "$VETH0_IP $(hostname)" >>/etc/hosts
+note "$(hostname) is $(getent ahostsv4 "$(hostname)" | head -1)"
 install -d -o munge -g munge -m 700 /etc/munge /var/lib/munge /var/log/munge
 install -d -o munge -g munge -m 755 /run/munge
 dd if=/dev/urandom of=/etc/munge/munge.key bs=1024 count=1 status=none
@@ -43,8 +48,8 @@ chmod 400 /etc/munge/munge.key
 runuser -u munge -- /usr/sbin/munged
 until_ok 20 munge -n >/dev/null
 
-S=$WORK/slurm
-install -d "$S" "$S/ctld" "$S/slurmd"
+S=$WORK/slurm L=$CRDMA_ARTIFACTS/slurm
+install -d "$S" "$S/ctld" "$S/slurmd" "$L"
 export SLURM_CONF=$S/slurm.conf
 node=$(slurmd -C | sed -n 's/^\(NodeName=[^ ]* CPUs=[0-9]*\).*/\1/p')
 [[ -n $node ]] || fail "slurmd -C printed no NodeName line"
@@ -65,8 +70,8 @@ StateSaveLocation=$S/ctld
 SlurmdSpoolDir=$S/slurmd
 SlurmctldPidFile=$S/slurmctld.pid
 SlurmdPidFile=$S/slurmd.pid
-SlurmctldLogFile=$S/slurmctld.log
-SlurmdLogFile=$S/slurmd.log
+SlurmctldLogFile=$L/slurmctld.log
+SlurmdLogFile=$L/slurmd.log
 SlurmdDebug=verbose
 PlugStackConfig=$S/plugstack.conf
 $node State=UNKNOWN
@@ -94,10 +99,15 @@ trap slurm_cleanup EXIT
 # systemd would have made system.slice; Slurm's cgroup/v2 (IgnoreSystemd) puts
 # NODE_slurmstepd.scope in it.
 mkdir -p /sys/fs/cgroup/system.slice
-slurmctld || { tail -20 "$S/slurmctld.log"; fail "slurmctld did not start"; }
-slurmd || { tail -20 "$S/slurmd.log"; fail "slurmd did not start"; }
+slurm_logs() { tail -n 15 "$L/slurmctld.log" "$L/slurmd.log" 2>&1 | sed 's/^/   | /'; }
+slurmctld || { slurm_logs; fail "slurmctld did not start"; }
+slurmd || { slurm_logs; fail "slurmd did not start"; }
 node_idle() { [[ $(sinfo -h -o %t) == idle ]]; }
-until_ok 90 node_idle || { tail -20 "$S/slurmd.log"; fail "the node never became idle: $(sinfo)"; }
+end=$((SECONDS + 90))
+until node_idle; do
+	((SECONDS < end)) || { sinfo; slurm_logs; fail "the node never became idle in 90 s"; }
+	sleep 1
+done
 ok "slurm up: $(sinfo -h -o '%P %t %N %c')"
 
 # as_user CMD...: CMD as the job user, from $WORK, with this file's SLURM_CONF
@@ -173,7 +183,6 @@ ok "sbatch: limits applied, refusal fails the job"
 
 # ------------------------------------------------------------------ two steps talking RDMA
 step "one job, two steps: ib_write_bw server (rxe0) and client (rxe1) under their limits"
-veth_ips
 gs=$(gid_index_ll rxe0) || fail "rxe0 has no link-local GID"
 gc=$(gid_index_ll rxe1) || fail "rxe1 has no link-local GID"
 cat >"$WORK/pair.sh" <<EOF
