@@ -104,6 +104,8 @@ static int select_devices(struct crdma_context *ctx, struct crdma_plan *plan,
                           const struct crdma_request *req, const struct crdma_device_list *list,
                           const struct crdma_policy *pol, struct crdma_error **err)
 {
+        char label[64];
+        crdma_request_key_label(req, "devices", label, sizeof(label));
         if (req->all_devices) {
                 for (size_t i = 0; i < list->n; i++)
                         if (crdma_policy_allows_device(pol, list->devs[i].name) &&
@@ -111,65 +113,70 @@ static int select_devices(struct crdma_context *ctx, struct crdma_plan *plan,
                                 return crdma_fail_oom(err);
                 if (plan->n_devices == 0)
                         return crdma_refuse(err, ENODEV,
-                                            "annotation io.crdma.devices=\"all\": no RDMA device "
-                                            "on this host is allowed by %s (%zu devices present; "
-                                            "`crdma-hook devices` lists them)",
-                                            pol->origin, list->n);
+                                            "%s=\"all\": no RDMA device on this host is allowed "
+                                            "by %s (%zu devices present; `crdma-hook devices` "
+                                            "lists them)",
+                                            label, pol->origin, list->n);
                 return 0;
         }
         for (size_t i = 0; i < req->devices.n; i++) {
                 const char *name = req->devices.v[i];
                 if (!crdma_policy_allows_device(pol, name))
                         return crdma_refuse(err, EPERM,
-                                            "annotation io.crdma.devices: device %s is not allowed "
-                                            "by %s; its \"devices\" patterns must match it",
-                                            name, pol->origin);
+                                            "%s: device %s is not allowed by %s; its \"devices\" "
+                                            "patterns must match it",
+                                            label, name, pol->origin);
                 const struct crdma_device *dev = crdma_device_list_find(list, name);
                 if (!dev && crdma_device_in_other_netns(ctx, name))
                         return crdma_refuse(err, EBUSY,
-                                            "annotation io.crdma.devices: device %s: in another "
-                                            "network namespace (exclusive mode: another container "
-                                            "holds it); it comes back when that container ends, "
-                                            "or ask for another device (`crdma-hook devices` "
-                                            "lists those here)",
-                                            name);
+                                            "%s: device %s: in another network namespace "
+                                            "(exclusive mode: another container holds it); it "
+                                            "comes back when that container ends, or ask for "
+                                            "another device (`crdma-hook devices` lists those "
+                                            "here)",
+                                            label, name);
                 if (!dev)
                         return crdma_refuse(err, ENODEV,
-                                            "annotation io.crdma.devices: device %s: no such RDMA "
-                                            "device on this host; `crdma-hook devices` lists them",
-                                            name);
+                                            "%s: device %s: no such RDMA device on this host; "
+                                            "`crdma-hook devices` lists them",
+                                            label, name);
                 if (add_device(plan, dev) < 0)
                         return crdma_fail_oom(err);
         }
         return 0;
 }
 
-static int check_limit(struct crdma_error **err, const char *key, bool given, uint64_t asked,
+static int check_limit(struct crdma_error **err, const struct crdma_request *req, const char *key,
+                       bool given, uint64_t asked,
                        uint64_t def, uint64_t limit, const char *limit_key,
                        const struct crdma_policy *pol, bool bytes, uint64_t *out)
 {
         uint64_t v = given ? asked : def;
         if (v > limit) {
-                char a[32], l[32];
+                char a[32], l[32], label[64];
                 (bytes ? fmt_bytes : fmt_limit)(v, a, sizeof(a));
                 (bytes ? fmt_bytes : fmt_limit)(limit, l, sizeof(l));
                 return crdma_refuse(err, EPERM,
-                                    "annotation %s=\"%s\": above the limit %s of %s (limits.%s); "
+                                    "%s=\"%s\": above the limit %s of %s (limits.%s); "
                                     "ask for at most %s",
-                                    key, a, l, pol->origin, limit_key, l);
+                                    crdma_request_key_label(req, key, label, sizeof(label)), a, l,
+                                    pol->origin, limit_key, l);
         }
         *out = v;
         return 0;
 }
 
-static int check_allowed(struct crdma_error **err, bool asked, bool allowed, const char *key,
-                         const char *allow_key, const struct crdma_policy *pol)
+static int check_allowed(struct crdma_error **err, const struct crdma_request *req, bool asked,
+                         bool allowed, const char *key, const char *value, const char *allow_key,
+                         const struct crdma_policy *pol)
 {
+        char label[64];
         if (asked && !allowed)
                 return crdma_refuse(err, EPERM,
-                                    "annotation %s: not allowed by %s; the administrator must set "
+                                    "%s=\"%s\": not allowed by %s; the administrator must set "
                                     "\"allow\": {\"%s\": true}",
-                                    key, pol->origin, allow_key);
+                                    crdma_request_key_label(req, key, label, sizeof(label)), value,
+                                    pol->origin, allow_key);
         return 0;
 }
 
@@ -198,20 +205,25 @@ static int plan_nodes(struct crdma_context *ctx, struct crdma_plan *plan,
                         if (add_node(plan, cd->name, cd->major, cd->minor, MODE_ROOT) < 0)
                                 return crdma_fail_oom(err);
                 }
+                char label[64];
                 if (n_umad == 0)
                         return crdma_refuse(err, ENODEV,
-                                            "annotation io.crdma.umad=\"true\": device %s has no umad "
-                                            "char device; load ib_umad or drop the annotation",
-                                            dev->name);
+                                            "%s=\"true\": device %s has no umad char device; load "
+                                            "ib_umad or drop the %s",
+                                            crdma_request_key_label(req, "umad", label, sizeof(label)),
+                                            dev->name, req->option ? "key" : "annotation");
         }
 
         if (!req->rdma_cm)
                 return 0;
         if (!list->has_rdma_cm) {
+                char label[64];
                 if (req->rdma_cm_given)
                         return crdma_refuse(err, ENODEV,
-                                            "annotation io.crdma.rdma-cm=\"true\": this host has no "
-                                            "rdma_cm (class/misc/rdma_cm); load rdma_ucm");
+                                            "%s=\"true\": this host has no rdma_cm "
+                                            "(class/misc/rdma_cm); load rdma_ucm",
+                                            crdma_request_key_label(req, "rdma-cm", label,
+                                                                    sizeof(label)));
                 crdma_log(ctx, CRDMA_LOG_WARNING,
                           "no rdma_cm on this host (rdma_ucm not loaded): the container gets "
                           "verbs without the RDMA connection manager");
@@ -230,9 +242,11 @@ static int check_node_count(const struct crdma_plan *plan, const struct crdma_re
 {
         if (plan->n_nodes <= CRDMA_DEVCG_MAX_RULES)
                 return 0;
-        return crdma_refuse(err, E2BIG, "annotation io.crdma.devices%s: %zu devices make %zu device "
-                            "nodes, more than the %d a container can be given (each is a "
-                            "device-cgroup rule); ask for fewer devices",
+        char label[64];
+        return crdma_refuse(err, E2BIG, "%s%s: %zu devices make %zu device nodes, more than the "
+                            "%d a container can be given (each is a device-cgroup rule); ask for "
+                            "fewer devices",
+                            crdma_request_key_label(req, "devices", label, sizeof(label)),
                             req->all_devices ? "=\"all\"" : "", plan->n_devices, plan->n_nodes,
                             CRDMA_DEVCG_MAX_RULES);
 }
@@ -290,25 +304,26 @@ int crdma_plan_new(struct crdma_context *ctx, const struct crdma_request *req,
                                     "io.crdma.* annotations, or the administrator sets "
                                     "\"allow\": {\"environment\": true}",
                                     policy->origin);
-        int r = check_allowed(err, req->umad, policy->allow.umad, "io.crdma.umad=\"true\"", "umad",
+        int r = check_allowed(err, req, req->umad, policy->allow.umad, "umad", "true", "umad",
                               policy);
         if (r >= 0)
-                r = check_allowed(err, req->raw, policy->allow.net_raw, "io.crdma.raw=\"true\"",
-                                  "netRaw", policy);
+                r = check_allowed(err, req, req->raw, policy->allow.net_raw, "raw", "true", "netRaw",
+                                  policy);
         if (r >= 0)
-                r = check_allowed(err, req->netns == CRDMA_NETNS_EXCLUSIVE, policy->allow.exclusive,
-                                  "io.crdma.netns=\"exclusive\"", "exclusive", policy);
+                r = check_allowed(err, req, req->netns == CRDMA_NETNS_EXCLUSIVE,
+                                  policy->allow.exclusive, "netns", "exclusive", "exclusive",
+                                  policy);
         uint64_t handles = 0, objects = 0;
         if (r >= 0)
-                r = check_limit(err, "io.crdma.hca-handles", req->has_hca_handles, req->hca_handles,
+                r = check_limit(err, req, "hca-handles", req->has_hca_handles, req->hca_handles,
                                 policy->defaults.hca_handles, policy->limits.hca_handles,
                                 "hcaHandles", policy, false, &handles);
         if (r >= 0)
-                r = check_limit(err, "io.crdma.hca-objects", req->has_hca_objects, req->hca_objects,
+                r = check_limit(err, req, "hca-objects", req->has_hca_objects, req->hca_objects,
                                 policy->defaults.hca_objects, policy->limits.hca_objects,
                                 "hcaObjects", policy, false, &objects);
         if (r >= 0)
-                r = check_limit(err, "io.crdma.memlock", req->has_memlock, req->memlock,
+                r = check_limit(err, req, "memlock", req->has_memlock, req->memlock,
                                 policy->defaults.memlock, policy->limits.memlock, "memlock",
                                 policy, true, &plan->memlock);
         if (r >= 0)

@@ -3,6 +3,7 @@
  * Parsed strictly: a typo must never silently give a container no RDMA or no
  * limit. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,6 +40,7 @@ void crdma_request_free(struct crdma_request *req)
         if (!req)
                 return;
         crdma_strv_clear(&req->devices);
+        free(req->option);
         free(req);
 }
 
@@ -352,7 +354,22 @@ int crdma_request_from_option(const char *spec, const char *option, struct crdma
         if (r >= 0)
                 r = request_build(&src, (const char *const *) value, out, err);
         values_free(value);
+        if (r >= 0 && !((*out)->option = strdup(option))) {
+                crdma_request_free(*out);
+                *out = NULL;
+                return crdma_fail_oom(err);
+        }
         return r;
+}
+
+const char *crdma_request_key_label(const struct crdma_request *req, const char *key, char *buf,
+                                    size_t len)
+{
+        if (req && req->option)
+                snprintf(buf, len, "%s %s", req->option, key);
+        else
+                snprintf(buf, len, "annotation " CRDMA_ANNOTATION_PREFIX "%s", key);
+        return buf;
 }
 
 const char *crdma_request_key_for_env(const char *name, size_t len)

@@ -23,7 +23,15 @@ struct crdma_request {
          * a policy with allow.environment plans it (an image's ENV reaches
          * every container made from it). */
         bool from_environment;
+        /* From a command-line option (Slurm's "--rdma"), named so in every
+         * message; NULL: from io.crdma.* annotations. */
+        char *option;
 };
+
+/* How messages name `key` ("hca-handles") of this request: "annotation
+ * io.crdma.hca-handles", or "--rdma hca-handles"; returns buf. */
+const char *crdma_request_key_label(const struct crdma_request *req, const char *key, char *buf,
+                                    size_t len);
 
 #define CRDMA_ENV_PREFIX "CRDMA_"
 /* The io.crdma.* key the variable `name` (its first `len` bytes, CRDMA_NAME)

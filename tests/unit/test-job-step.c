@@ -195,6 +195,33 @@ static struct crdma_plan *plan_for(struct fixture *f, const char *policy, const 
 
 #define POLICY "{\"version\": 1, \"devices\": [\"rxe*\"]}"
 
+/* The policy's refusals name the option, not an annotation. */
+static void plan_refusal(struct fixture *f, const char *spec, const char *message)
+{
+        struct crdma_request *req = option_ok(spec);
+        struct crdma_policy *pol = fixture_policy("{\"version\": 1, \"devices\": [\"rxe0\"], "
+                                                  "\"defaults\": {\"hcaHandles\": 4}, "
+                                                  "\"limits\": {\"hcaHandles\": 8}}");
+        struct crdma_plan *plan = NULL;
+        struct crdma_error *err = NULL;
+        assert_true(crdma_plan_new(f->ctx, req, f->devices, pol, &plan, &err) < 0);
+        assert_null(plan);
+        if (!strstr(crdma_error_message(err), message))
+                fail_msg("%s: \"%s\" has no \"%s\"", spec, crdma_error_message(err), message);
+        crdma_error_free(err);
+        crdma_policy_free(pol);
+        crdma_request_free(req);
+}
+
+static void plan_refusals(void **state)
+{
+        struct fixture *f = *state;
+        plan_refusal(f, "devices=rxe0,hca-handles=100",
+                     "--rdma hca-handles=\"100\": above the limit 8 of");
+        plan_refusal(f, "devices=rxe1", "--rdma devices: device rxe1 is not allowed by");
+        plan_refusal(f, "devices=rxe0,umad=true", "--rdma umad=\"true\": not allowed by");
+}
+
 static void apply_rdma_max(void **state)
 {
         struct fixture *f = *state;
@@ -330,6 +357,7 @@ int main(void)
                 cmocka_unit_test(option_grammar),
                 cmocka_unit_test(option_refusals),
                 cmocka_unit_test_setup_teardown(process_cgroup, setup, teardown),
+                cmocka_unit_test_setup_teardown(plan_refusals, setup, teardown),
                 cmocka_unit_test_setup_teardown(apply_rdma_max, setup, teardown),
                 cmocka_unit_test_setup_teardown(apply_nothing_to_limit, setup, teardown),
                 cmocka_unit_test_setup_teardown(apply_refusals, setup, teardown),

@@ -116,14 +116,14 @@ as_user() { runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" HOME="$WORK" bash
 report='cg=$(sed -n "s/^0:://p" /proc/self/cgroup); stepcg=/sys/fs/cgroup${cg%/user/*};
 	echo "cgroup $cg";
 	if [ -f $stepcg/rdma.max ]; then echo "rdma.max $(grep "^rxe0 " $stepcg/rdma.max)"; else echo "rdma.max none"; fi;
-	echo "memlock $(ulimit -l)"; ./crdma-vm-open -d rxe0 -n 2'
+	echo "memlock $(ulimit -l)"; ./crdma-vm-open -d rxe0 -n 2; echo "open exit $?"'
 
 # ------------------------------------------------------------------ srun
 step "srun --rdma=devices=rxe0,hca-handles=1,memlock=1G"
 capture as_user srun --rdma=devices=rxe0,hca-handles=1,memlock=1G bash -c "$report"
 show
-assert_match "$OUT" 'cgroup /system\.slice/([^/]+_)?slurmstepd\.scope/job_[0-9]+/step_0/user/task_0' "the task's cgroup"
-assert_contains "$OUT" 'rdma.max rxe0 hca_handle=1 hca_object=max' "the step's rdma.max"
+assert_match "$OUT" 'cgroup /system\.slice/([^/]+_)?slurmstepd\.scope/job_[0-9]+/step_0/user/task_' "the task's cgroup"
+assert_contains "$OUT" 'rdma.max rxe0 hca_handle=1 hca_object=65536' "the step's rdma.max"
 assert_contains "$OUT" 'memlock 1048576' "ulimit -l (KiB) is the 1G asked"
 assert_contains "$OUT" 'opened=1 errno=11 (EAGAIN)' "the second ibv_open_device is over hca-handles=1"
 ok "srun: rdma.max, EAGAIN past the limit, memlock as asked"
@@ -131,7 +131,7 @@ ok "srun: rdma.max, EAGAIN past the limit, memlock as asked"
 step "srun --rdma=devices=rxe0: the policy's default hcaHandles (4)"
 capture as_user srun --rdma=devices=rxe0 bash -c "$report"
 show
-assert_contains "$OUT" 'rdma.max rxe0 hca_handle=4 hca_object=max' "the policy's default"
+assert_contains "$OUT" 'rdma.max rxe0 hca_handle=4 hca_object=65536' "the policy's defaults (hcaHandles 4, the built-in hcaObjects 65536)"
 
 step "srun without --rdma: not touched"
 shell_memlock=$(as_user bash -c 'ulimit -l')
@@ -151,11 +151,12 @@ assert_contains "$OUT" 'crdma: --rdma hca-handles="lots": must be an integer' "t
 capture as_user srun --rdma=devices=rxe0,hca-handles=100 touch "$WORK/out/ran-over-policy"
 show
 assert_eq 1 "$((RC != 0))" "srun fails on a request over the policy"
-assert_match "$OUT" 'crdma: .*hca-handles.*100' "crdma's line on srun's stderr names the request"
+assert_contains "$OUT" 'crdma: --rdma hca-handles="100": above the limit 8 of' "crdma's line on srun's stderr names the request"
 [[ ! -e $WORK/out/ran-over-policy ]] || fail "the refused step ran"
 capture as_user srun --rdma=devices=rxe0,umad=true touch "$WORK/out/ran-umad"
 show
 assert_eq 1 "$((RC != 0))" "srun fails on umad under a policy without allow.umad"
+assert_contains "$OUT" 'crdma: --rdma umad="true": not allowed by' "the umad refusal"
 [[ ! -e $WORK/out/ran-umad ]] || fail "the refused umad step ran"
 ok "refused steps fail with crdma's line and run nothing"
 
@@ -167,7 +168,7 @@ show
 sed 's/^/   | /' "$WORK/out/batch.out"
 assert_eq 0 "$RC" "sbatch --wait exit status"
 batch=$(cat "$WORK/out/batch.out")
-assert_contains "$batch" 'rdma.max rxe0 hca_handle=1 hca_object=max' "the batch step's rdma.max"
+assert_contains "$batch" 'rdma.max rxe0 hca_handle=1 hca_object=65536' "the batch step's rdma.max"
 assert_contains "$batch" 'memlock 1048576' "the batch script's ulimit -l"
 assert_contains "$batch" 'opened=1 errno=11 (EAGAIN)' "EAGAIN in the batch step"
 
@@ -177,7 +178,7 @@ capture as_user sbatch --wait --rdma=devices=rxe0,hca-handles=100 -o "$WORK/out/
 show
 sed 's/^/   | /' "$WORK/out/batch-refused.out" 2>/dev/null || true
 assert_eq 1 "$((RC != 0))" "sbatch --wait fails"
-assert_match "$(cat "$WORK/out/batch-refused.out" 2>/dev/null)" 'crdma: .*hca-handles' "crdma's line in the job's output"
+assert_contains "$(cat "$WORK/out/batch-refused.out" 2>/dev/null)" 'crdma: --rdma hca-handles="100": above the limit 8' "crdma's line in the job's output"
 [[ ! -e $WORK/out/ran-batch-refused ]] || fail "the refused batch script ran"
 ok "sbatch: limits applied, refusal fails the job"
 
