@@ -21,6 +21,8 @@ static enum crdma_runtime runtime_of(const struct cli *cli)
                 return CRDMA_RUNTIME_RUNC;
         if (cli->runtime && strcmp(cli->runtime, "crun") == 0)
                 return CRDMA_RUNTIME_CRUN;
+        if (cli->runtime && strcmp(cli->runtime, "rootless") == 0)
+                return CRDMA_RUNTIME_ROOTLESS;
         return CRDMA_RUNTIME_AUTO;
 }
 

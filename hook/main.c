@@ -130,9 +130,9 @@ static int run(int argc, char **argv, struct cli *cli)
                 case OPT_CONFIG: cli->config = optarg; given |= CLI_OPT_CONFIG; break;
                 case OPT_RUNTIME:
                         if (strcmp(optarg, "runc") != 0 && strcmp(optarg, "crun") != 0 &&
-                            strcmp(optarg, "auto") != 0)
-                                return cli_usage_error("--runtime %s: expected runc, crun or auto",
-                                                       optarg);
+                            strcmp(optarg, "rootless") != 0 && strcmp(optarg, "auto") != 0)
+                                return cli_usage_error("--runtime %s: expected runc, crun, "
+                                                       "rootless or auto", optarg);
                         cli->runtime = optarg;
                         given |= CLI_OPT_RUNTIME;
                         break;

@@ -349,6 +349,14 @@ enum crdma_runtime {
         CRDMA_RUNTIME_AUTO = 0,
         CRDMA_RUNTIME_RUNC,
         CRDMA_RUNTIME_CRUN,
+        /* (CRDMA_0.4) a runtime running as an unprivileged user: rootless
+         * runc or crun, Slurm's `srun --container`.  It cannot mknod, write
+         * cgroup files or run a hook as root: the nodes become bind mounts of
+         * the host's (each must be 0666 there), RLIMIT_MEMLOCK goes to
+         * process.rlimits (up to the runtime's own hard limit), and no rdma
+         * limit is written, since whoever owns the cgroup enforces it
+         * (spank_crdma(8)); netns=exclusive is refused. */
+        CRDMA_RUNTIME_ROOTLESS,
 };
 
 /* Edit a config (`len` bytes of JSON) to carry `plan`: device nodes,

@@ -55,6 +55,10 @@ int oci_edit_check_caps(struct oci_edit *e, struct crdma_error **err);
 int oci_edit_change_caps(struct oci_edit *e);
 int oci_edit_check_seccomp(struct oci_edit *e, struct crdma_error **err);
 int oci_edit_change_seccomp(struct oci_edit *e);
+/* Rootless runtimes (config-mounts.c): bind mounts in place of linux.devices;
+ * node_there then means "mounts has it". */
+int oci_edit_check_mounts(struct oci_edit *e, struct crdma_error **err);
+int oci_edit_change_mounts(struct oci_edit *e);
 /* Runs last: needs hook_for from the rdma check. */
 int oci_edit_check_hooks(struct oci_edit *e, struct crdma_error **err);
 int oci_edit_change_hooks(struct oci_edit *e);

@@ -43,6 +43,11 @@ int oci_edit_need_process(struct oci_edit *e, const char *what, struct crdma_err
         return 0;
 }
 
+static bool rootless(const struct oci_edit *e)
+{
+        return e->opts->runtime == CRDMA_RUNTIME_ROOTLESS;
+}
+
 static int check(struct oci_edit *e, struct crdma_error **err)
 {
         int r = crdma_json_member(e->origin, e->root, "linux", yajl_t_object, "linux", &e->linux_,
@@ -50,6 +55,18 @@ static int check(struct oci_edit *e, struct crdma_error **err)
         if (r >= 0)
                 r = crdma_json_member(e->origin, e->root, "process", yajl_t_object, "process",
                                       &e->process, err);
+        /* Rootless: no nodes to make, no cgroup to write, no hook to run as
+         * root; the limits come from whoever owns the cgroup (spank_crdma). */
+        if (r >= 0 && rootless(e)) {
+                r = oci_edit_check_mounts(e, err);
+                if (r >= 0)
+                        r = oci_edit_check_rlimits(e, err);
+                if (r >= 0)
+                        r = oci_edit_check_caps(e, err);
+                if (r >= 0)
+                        r = oci_edit_check_seccomp(e, err);
+                return r;
+        }
         if (r >= 0)
                 r = oci_edit_check_devices(e, err);
         if (r >= 0)
@@ -86,6 +103,12 @@ int oci_config_apply_plan(struct oci_config *c, const struct crdma_plan *plan,
                 r = check(&e, err);
         if (r < 0)
                 return r;
+        if (rootless(&e)) {
+                if (oci_edit_change_mounts(&e) < 0 || oci_edit_change_rlimits(&e) < 0 ||
+                    oci_edit_change_caps(&e) < 0 || oci_edit_change_seccomp(&e) < 0)
+                        return crdma_fail_oom(err);
+                return 0;
+        }
         if (oci_edit_change_devices(&e) < 0 || oci_edit_change_rlimits(&e) < 0 ||
             oci_edit_change_rdma(&e) < 0 || oci_edit_change_caps(&e) < 0 ||
             oci_edit_change_seccomp(&e) < 0 || oci_edit_change_hooks(&e) < 0)

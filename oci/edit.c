@@ -27,7 +27,7 @@ static int edit_parsed(struct crdma_context *ctx, const struct crdma_plan *plan,
                        const char *hook_path, char **out, struct crdma_error **err)
 {
         if (runtime != CRDMA_RUNTIME_AUTO && runtime != CRDMA_RUNTIME_RUNC &&
-            runtime != CRDMA_RUNTIME_CRUN)
+            runtime != CRDMA_RUNTIME_CRUN && runtime != CRDMA_RUNTIME_ROOTLESS)
                 return crdma_fail(err, EINVAL, "crdma_plan_edit_config: unknown runtime %d",
                                   (int) runtime);
         struct crdma_cgroup_host host;

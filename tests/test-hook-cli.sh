@@ -167,7 +167,7 @@ stdin=$tmp/truncated.json expect 3 '^crdma-hook: error: config.json: invalid JSO
 expect 2 '^crdma-hook: error: precreate: unexpected argument "config.json": the config comes on standard input' '' -- precreate config.json
 expect 2 '^crdma-hook: error: precreate: an option given does not apply to this command' '' -- precreate --dry-run
 expect 2 '^crdma-hook: error: precreate: an option given does not apply to this command' '' -- -a io.crdma.devices=rxe0 precreate
-expect 2 '^crdma-hook: error: --runtime docker: expected runc, crun or auto' '' -- --runtime docker precreate
+expect 2 '^crdma-hook: error: --runtime docker: expected runc, crun, rootless or auto' '' -- --runtime docker precreate
 expect 2 '^crdma-hook: error: edit: expected one BUNDLE directory or config.json file' '' -- edit
 expect 2 '^crdma-hook: error: edit: expected one BUNDLE directory or config.json file' '' -- edit "$tmp" "$tmp"
 

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -757,6 +758,70 @@ static void test_bpf_run(void **state)
         assert_int_equal(v, 42);
 }
 
+/* A rootless runtime: bind mounts of the host's 0666 nodes, memlock, no
+ * linux.devices, no rdma limits, no hook.  Needs mknod for the fake /dev. */
+static void test_rootless(void **state)
+{
+        struct fixture *f = *state;
+        if (geteuid() != 0)
+                skip(); /* mknod of the fake host nodes */
+        char dev[128], node[192];
+        snprintf(dev, sizeof(dev), "%s/dev", f->dir);
+        snprintf(node, sizeof(node), "%s/infiniband/uverbs1", dev);
+        fixture_write_file(node, "");
+        assert_int_equal(unlink(node), 0);
+        assert_int_equal(mknod(node, S_IFCHR | 0666, makedev(231, 193)), 0);
+        assert_int_equal(chmod(node, 0666), 0);
+        snprintf(node, sizeof(node), "%s/infiniband/rdma_cm", dev);
+        assert_int_equal(mknod(node, S_IFCHR | 0666, makedev(10, 124)), 0);
+        assert_int_equal(chmod(node, 0666), 0);
+        struct crdma_context *ctx = context(f->cg_v2, f->policy);
+        assert_int_equal(crdma_context_set_root(ctx, CRDMA_ROOT_DEV, dev, NULL), 0);
+
+        const char *in = "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"]},"
+                         "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\","
+                         "\"source\":\"proc\"}],\"annotations\":"
+                         "{\"io.crdma.devices\":\"rxe1\",\"io.crdma.hca-handles\":\"3\","
+                         "\"io.crdma.memlock\":\"1G\"}}";
+        char *out = edit_ok(ctx, in, CRDMA_RUNTIME_ROOTLESS);
+        assert_has(out, "{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+                        "{\"destination\":\"/dev/infiniband/uverbs1\",\"type\":\"bind\","
+                        "\"source\":\"/dev/infiniband/uverbs1\",\"options\":[\"bind\","
+                        "\"nosuid\",\"noexec\"]},{\"destination\":\"/dev/infiniband/rdma_cm\"");
+        assert_has(out, "{\"type\":\"RLIMIT_MEMLOCK\",\"hard\":1073741824,\"soft\":1073741824}");
+        assert_lacks(out, "\"devices\":[");
+        assert_lacks(out, "\"linux\"");
+        assert_lacks(out, "hooks");
+        free(out);
+
+        /* A node the runtime's user cannot open. */
+        assert_int_equal(chmod(node, 0600), 0);
+        char want[400];
+        snprintf(want, sizeof(want), "/dev/infiniband/rdma_cm: mode 0600, owner 0: a rootless "
+                 "container opens it as its user, so it must be readable and writable by all "
+                 "(rdma-core's udev rules make uverbs and rdma_cm 0666); do not ask for it rootless");
+        edit_refused(ctx, in, CRDMA_RUNTIME_ROOTLESS, EACCES, want);
+        assert_int_equal(chmod(node, 0666), 0);
+
+        /* A mount of something else at a node's path. */
+        const char *taken = "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"]},"
+                            "\"mounts\":[{\"destination\":\"/dev/infiniband/uverbs1\","
+                            "\"type\":\"bind\",\"source\":\"/tmp/fake\"}],\"annotations\":"
+                            "{\"io.crdma.devices\":\"rxe1\"}}";
+        edit_refused(ctx, taken, CRDMA_RUNTIME_ROOTLESS, EEXIST,
+                     "config.json: mounts[0] already puts /tmp/fake at /dev/infiniband/uverbs1, "
+                     "where crdma binds the host's RDMA node; remove that mount");
+        /* Exclusive mode needs the hook, as root. */
+        const char *excl = "{\"ociVersion\":\"1.0.2\",\"process\":{\"args\":[\"sh\"]},"
+                           "\"annotations\":{\"io.crdma.devices\":\"rxe1\","
+                           "\"io.crdma.netns\":\"exclusive\"}}";
+        edit_refused(ctx, excl, CRDMA_RUNTIME_ROOTLESS, EOPNOTSUPP,
+                     "config.json: netns=exclusive: a rootless runtime cannot move a device into "
+                     "the container's network namespace (that needs the createRuntime hook, as "
+                     "root)");
+        crdma_context_free(ctx);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -770,6 +835,7 @@ int main(void)
                 cmocka_unit_test(test_seccomp_filter),
                 cmocka_unit_test(test_seccomp_conflict),
                 cmocka_unit_test(test_bpf_run),
+                cmocka_unit_test(test_rootless),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
