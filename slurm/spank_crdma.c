@@ -12,7 +12,10 @@
  *                        init_post_opt's errors do not (they come before the
  *                        step's I/O and only fail with a generic message);
  *                        RLIMIT_MEMLOCK raised, and SLURM_RLIMIT_MEMLOCK
- *                        dropped so Slurm's limit propagation keeps it.
+ *                        dropped so Slurm's limit propagation keeps it;
+ *                        for `srun --container`, the config.json slurmstepd
+ *                        wrote for the rootless runtime (the task's working
+ *                        directory is that bundle) edited to bind the nodes.
  *
  * A step that asks for nothing is not touched.  Slurm removes the step's
  * cgroup, and its rdma.max with it; the rlimit dies with the tasks.
@@ -21,10 +24,13 @@
  * plugin has; libcrdma itself keeps none.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <slurm/spank.h>
 
@@ -222,6 +228,121 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
         return 0;
 }
 
+#define CONFIG_MAX (4u << 20)
+
+static int read_all(int fd, char **out, size_t *len)
+{
+        size_t cap = 65536, n = 0;
+        char *buf = malloc(cap + 1);
+        for (;;) {
+                if (!buf)
+                        return -ENOMEM;
+                ssize_t r = read(fd, buf + n, cap - n);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r < 0) {
+                        int e = errno;
+                        free(buf);
+                        return -e;
+                }
+                if (r == 0)
+                        break;
+                n += (size_t) r;
+                if (n == cap) {
+                        if (cap >= CONFIG_MAX) {
+                                free(buf);
+                                return -EFBIG;
+                        }
+                        char *bigger = realloc(buf, 2 * cap + 1);
+                        if (!bigger)
+                                free(buf);
+                        buf = bigger;
+                        cap *= 2;
+                }
+        }
+        buf[n] = '\0';
+        *out = buf;
+        *len = n;
+        return 0;
+}
+
+static int write_all(int fd, const char *text)
+{
+        size_t len = strlen(text), done = 0;
+        if (lseek(fd, 0, SEEK_SET) < 0 || ftruncate(fd, 0) < 0)
+                return -errno;
+        while (done < len) {
+                ssize_t w = write(fd, text + done, len - done);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0)
+                        return -errno;
+                done += (size_t) w;
+        }
+        return fsync(fd) < 0 ? -errno : 0;
+}
+
+/* `srun --container`: slurmstepd wrote the bundle's config.json into the
+ * task's working directory, a directory the job's user owns, for a runtime
+ * that runs as that user.  Opened without following links, a regular file
+ * with one link owned by root or the user: never another file of root's. */
+static int edit_container_config(spank_t sp)
+{
+        char bundle[4096];
+        if (spank_getenv(sp, "SLURM_CONTAINER", bundle, sizeof(bundle)) != ESPANK_SUCCESS)
+                return 0; /* not a container step */
+        uid_t uid = (uid_t) -1;
+        if (spank_get_item(sp, S_JOB_UID, &uid) != ESPANK_SUCCESS) {
+                slurm_error("crdma: the job's uid: unknown to SPANK");
+                return -1;
+        }
+        int fd = open("config.json", O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0) {
+                slurm_error("crdma: container %s: the step's config.json in its bundle "
+                            "directory: %s", bundle, strerror(errno));
+                return -1;
+        }
+        struct stat st;
+        char *text = NULL, *out = NULL;
+        size_t len = 0;
+        int r = fstat(fd, &st) < 0 ? -errno : 0;
+        if (r == 0 && (!S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+                       (st.st_uid != 0 && st.st_uid != uid))) {
+                slurm_error("crdma: container %s: the step's config.json is not a regular file "
+                            "with one link owned by root or the job's user: not edited", bundle);
+                close(fd);
+                return -1;
+        }
+        if (r == 0)
+                r = read_all(fd, &text, &len);
+        if (r < 0) {
+                slurm_error("crdma: container %s: reading the step's config.json: %s", bundle,
+                            strerror(-r));
+                close(fd);
+                return -1;
+        }
+        struct crdma_error *err = NULL;
+        r = crdma_plan_apply_config(step.ctx, step.plan, text, len, CRDMA_RUNTIME_ROOTLESS, NULL,
+                                    &out, &err);
+        free(text);
+        if (r < 0) {
+                slurm_error("crdma: container %s: %s", bundle, crdma_error_message(err));
+                crdma_error_free(err);
+                close(fd);
+                return -1;
+        }
+        r = write_all(fd, out);
+        free(out);
+        close(fd);
+        if (r < 0) {
+                slurm_error("crdma: container %s: writing the step's config.json: %s", bundle,
+                            strerror(-r));
+                return -1;
+        }
+        slurm_verbose("crdma: container %s: config.json edited for the rootless runtime", bundle);
+        return 0;
+}
+
 int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
 {
         (void) ac;
@@ -248,7 +369,7 @@ int slurm_spank_task_init_privileged(spank_t sp, int ac, char **av)
                             spank_strerror(e));
                 return -1;
         }
-        return 0;
+        return edit_container_config(sp);
 }
 
 int slurm_spank_exit(spank_t sp, int ac, char **av)
