@@ -71,6 +71,7 @@ int cli_devices(struct cli *cli);
 int cli_plan(struct cli *cli);
 int cli_policy(struct cli *cli);
 int cli_system(struct cli *cli);
+int cli_status(struct cli *cli);
 int cli_inject(struct cli *cli);
 int cli_poststop(struct cli *cli);
 int cli_precreate(struct cli *cli);

@@ -24,6 +24,8 @@ static void usage(FILE *f)
               "  edit [--runtime R] [--dry-run] [-a K=V]... BUNDLE|CONFIG\n"
               "                            write the request into config.json, atomically\n"
               "                            (R: runc, crun or auto, where rdma limits go)\n"
+              "  status [--json]           which cgroups (containers, Slurm steps) hold which\n"
+              "                            RDMA devices: rdma.max against rdma.current, netns\n"
               "  system [netns-mode [shared|exclusive]]\n"
               "                            show or set the host's RDMA netns mode\n"
               "  cdi [--output FILE]       CDI spec (kind crdma.io/hca) of the devices the\n"
@@ -88,6 +90,7 @@ static const struct command {
         { "plan", cli_plan, CLI_OPT_ANNOTATION | CLI_OPT_CONFIG },
         { "policy", cli_policy, 0 },
         { "system", cli_system, 0 },
+        { "status", cli_status, CLI_OPT_JSON },
         /* OCI hook stages: the state on stdin. prestart is createRuntime's
          * deprecated twin: same point in the lifecycle for runc and crun. */
         { "prestart", cli_inject, 0 },

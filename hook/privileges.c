@@ -31,6 +31,13 @@ static const cap_value_t system_caps[] = {
         CAP_NET_ADMIN, /* RDMA_NLDEV_CMD_SYS_SET */
 };
 
+/* status: reading <proc>/PID/ns/net of a container's process is a ptrace
+ * access check, which a process with fewer capabilities than its target
+ * fails (every root container's process has some). */
+static const cap_value_t status_caps[] = {
+        CAP_SYS_PTRACE,
+};
+
 /* edit: the bundle may belong to another user (a Slurm job's); the new
  * config.json keeps the old one's owner. */
 static const cap_value_t edit_caps[] = {
@@ -110,6 +117,9 @@ int cli_drop_privileges(struct cli *cli, int (*run)(struct cli *))
         } else if (run == cli_system) {
                 keep = system_caps;
                 n = sizeof(system_caps) / sizeof(system_caps[0]);
+        } else if (run == cli_status) {
+                keep = status_caps;
+                n = sizeof(status_caps) / sizeof(status_caps[0]);
         } else if (run == cli_edit) {
                 keep = edit_caps;
                 n = sizeof(edit_caps) / sizeof(edit_caps[0]);

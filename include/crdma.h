@@ -540,6 +540,62 @@ int crdma_plan_apply_cgroup(struct crdma_context *ctx, const struct crdma_plan *
 int crdma_plan_apply_memlock(struct crdma_context *ctx, const struct crdma_plan *plan, pid_t pid,
                              struct crdma_error **err);
 
+/* ------------------------------------------------------ status (CRDMA_0.4)
+ *
+ * Who holds which RDMA device, with what limits, and how much of it is in
+ * use: the rdma controller's rdma.max and rdma.current in every cgroup v2
+ * directory under the context's cgroup root, and where each device is in
+ * exclusive netns mode.  For administrators and monitoring; what
+ * `crdma-hook status` prints. */
+
+struct crdma_status;
+
+/* Walk the cgroup v2 tree at the context's cgroup root.  A row is one
+ * (cgroup, device) whose rdma.max line has a limit other than "max": a
+ * cgroup whose every line is "hca_handle=max hca_object=max" gives none.
+ * Rows come in the tree's order (parents first, names sorted), devices in
+ * rdma.max's order.  A cgroup removed while the walk reads it is skipped.
+ * No cgroup v2 at the root, or no rdma controller in the kernel, is an
+ * error (ENOTSUP) naming the file that says so. */
+int crdma_status_scan(struct crdma_context *ctx, struct crdma_status **out,
+                      struct crdma_error **err);
+void crdma_status_free(struct crdma_status *status);
+
+size_t crdma_status_count(const struct crdma_status *status);
+/* Row `i`'s cgroup, relative to the cgroup root ("system.slice/docker-ID.scope"). */
+const char *crdma_status_row_cgroup(const struct crdma_status *status, size_t i);
+const char *crdma_status_row_device(const struct crdma_status *status, size_t i);
+/* The container the cgroup's path names (a container id, or "job N step M"
+ * for a Slurm step), and the engine whose layout named it: "runc", "crun",
+ * "podman", "docker", "containerd", "cri-o" or "slurm".  NULL when no
+ * layout of libcrdma(3)'s list matches (the id may be known without the
+ * engine). */
+const char *crdma_status_row_container(const struct crdma_status *status, size_t i);
+const char *crdma_status_row_engine(const struct crdma_status *status, size_t i);
+/* Usage (rdma.current; 0 for a device it does not list) and limit
+ * (rdma.max; CRDMA_UNLIMITED for "max").  -ERANGE past the last row. */
+int crdma_status_row_hca_handles(const struct crdma_status *status, size_t i, uint64_t *used,
+                                 uint64_t *limit);
+int crdma_status_row_hca_objects(const struct crdma_status *status, size_t i, uint64_t *used,
+                                 uint64_t *limit);
+/* Whether the device is in the host's network namespace: false when the
+ * sysfs root's class/infiniband does not list it (exclusive mode: moved into
+ * another namespace; rdma.max lists a device whatever its namespace). */
+bool crdma_status_row_device_in_host_netns(const struct crdma_status *status, size_t i);
+/* The network namespace of the cgroup's first process ("net:[4026532845]",
+ * the link <proc-root>/PID/ns/net), or NULL when the cgroup has no process
+ * or the link cannot be read (another user's process, without
+ * CAP_SYS_PTRACE). */
+const char *crdma_status_row_netns(const struct crdma_status *status, size_t i);
+/* The host's network namespace (<proc-root>/1/ns/net), or NULL. */
+const char *crdma_status_host_netns(const struct crdma_status *status);
+/* The host's RDMA netns mode at the scan; -ENODATA when unknown (RDMA
+ * netlink off or not answering). */
+int crdma_status_netns_mode(const struct crdma_status *status, enum crdma_netns *mode);
+/* JSON text of the whole status (caller frees); schema in libcrdma(3). */
+int crdma_status_to_json(const struct crdma_status *status, bool pretty, char **json,
+                         struct crdma_error **err);
+
 #ifdef __cplusplus
 }
 #endif

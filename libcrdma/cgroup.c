@@ -78,9 +78,6 @@ int crdma_cgroup_open(struct crdma_context *ctx, const char *sub, const char *pa
         return fd;
 }
 
-/* An rdma.max or rdma.current of 1 MiB: 64 bytes a device, 16384 devices. */
-#define CRDMA_RDMA_MAX_FILE_MAX (1u << 20)
-
 bool crdma_cgroup_enables_rdma(struct crdma_context *ctx, const char *path)
 {
         if (!ctx || !path || path[0] != '/')

@@ -6,6 +6,9 @@
 #include "container.h"
 #include "crdma.h"
 
+/* An rdma.max or rdma.current of 1 MiB: 64 bytes a device, 16384 devices. */
+#define CRDMA_RDMA_MAX_FILE_MAX (1u << 20)
+
 enum crdma_cgroup_mode {
         CRDMA_CGROUP_V1 = 1,      /* legacy or hybrid: per-controller hierarchies */
         CRDMA_CGROUP_V2 = 2,      /* unified */

@@ -775,3 +775,14 @@ bool crdma_device_in_other_netns(struct crdma_context *ctx, const char *name)
         crdma_strv_clear(&nodes);
         return found;
 }
+
+bool crdma_device_in_this_netns(struct crdma_context *ctx, const char *name)
+{
+        int sysfd = crdma_context_root_fd(ctx, CRDMA_ROOT_SYSFS, NULL);
+        if (sysfd < 0 || !crdma_device_name_valid(name))
+                return false;
+        char path[PATH_MAX];
+        snprintf(path, sizeof(path), "class/infiniband/%s", name);
+        /* The class entry is a link into the device's sysfs directory. */
+        return faccessat(sysfd, path, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}

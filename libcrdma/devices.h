@@ -53,5 +53,8 @@ const struct crdma_chardev *crdma_device_uverbs(const struct crdma_device *dev);
  * whatever namespace the device is in (exclusive mode), class/infiniband
  * only this namespace's. */
 bool crdma_device_in_other_netns(struct crdma_context *ctx, const char *name);
+/* Whether this network namespace sees RDMA device `name`: class/infiniband
+ * lists it (every device in shared mode; this namespace's in exclusive). */
+bool crdma_device_in_this_netns(struct crdma_context *ctx, const char *name);
 
 #endif

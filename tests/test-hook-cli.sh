@@ -269,6 +269,66 @@ expect 3 "^crdma-hook: error: $tmp/nonexistent: No such file or directory\$" '' 
 mkdir -p "$tmp/empty-bundle"
 expect 3 "^crdma-hook: error: $tmp/empty-bundle/config.json: No such file or directory\$" '' -- "${roots[@]}" edit "$tmp/empty-bundle"
 
+# status: rdma.max against rdma.current per cgroup, on a fake cgroup/sysfs/proc tree.
+st=$tmp/status
+mkdir -p "$st/cg" "$st/sys/class/infiniband/rxe0" "$st/proc/1/ns" "$st/proc/42/ns"
+ln -s 'net:[4026531840]' "$st/proc/1/ns/net"
+ln -s 'net:[4026532111]' "$st/proc/42/ns/net"
+cgroup_files() { # cgroup_files REL RDMA_MAX RDMA_CURRENT PROCS
+        mkdir -p "$st/cg/$1"
+        printf '%b' "$2" >"$st/cg/$1/rdma.max"
+        printf '%b' "$3" >"$st/cg/$1/rdma.current"
+        printf '%b' "$4" >"$st/cg/$1/cgroup.procs"
+}
+echo 'cpu memory rdma' >"$st/cg/cgroup.controllers"
+cgroup_files system.slice 'rxe0 hca_handle=max hca_object=max\nmlx5_3 hca_handle=max hca_object=max\n' '' ''
+cgroup_files system.slice/runc-web.scope 'rxe0 hca_handle=4 hca_object=100\nmlx5_3 hca_handle=2 hca_object=max\n' 'rxe0 hca_handle=1 hca_object=3\n' '42\n'
+cgroup_files system.slice/slurmstepd.scope/job_7/step_0 'rxe0 hca_handle=8 hca_object=max\n' 'rxe0 hca_handle=2 hca_object=9\n' ''
+cgroup_files crdma-vm/plain 'rxe0 hca_handle=1 hca_object=max\n' '' ''
+sroots=(--sysfs-root "$st/sys" --cgroup-root "$st/cg" --proc-root "$st/proc")
+expect 0 '' '^CONTAINER +ENGINE +DEVICE +HCA_HANDLE +HCA_OBJECT +NETNS$' -- "${sroots[@]}" status
+expect 0 '' '^web +runc +rxe0 +1/4 +3/100 +host$' -- "${sroots[@]}" status
+expect 0 '' '^web +runc +mlx5_3 +0/2 +0/max +net:\[4026532111\]$' -- "${sroots[@]}" status
+expect 0 '' '^job 7 step 0 +slurm +rxe0 +2/8 +9/max +host$' -- "${sroots[@]}" status
+expect 0 '' '^/crdma-vm/plain +- +rxe0 +0/1 +0/max +host$' -- "${sroots[@]}" status
+expect 0 '' '^netns mode: unknown; host netns: net:\[4026531840\]$' -- "${sroots[@]}" status
+"$hook" "${sroots[@]}" status --json >"$tmp/status.json" 2>"$tmp/status.err"
+check "status --json: one row per limited (cgroup, device), figures from the files" \
+        python3 - "$tmp/status.json" "$data/status.schema.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = [(r["cgroup"], r["container"], r["engine"], r["device"], r["hcaHandles"], r["hcaObjects"],
+         r["deviceInHostNetns"], r["netns"]) for r in d["rdmaLimits"]]
+assert rows == [
+    ("crdma-vm/plain", None, None, "rxe0", {"used": 0, "limit": 1}, {"used": 0, "limit": "max"}, True, None),
+    ("system.slice/runc-web.scope", "web", "runc", "rxe0", {"used": 1, "limit": 4}, {"used": 3, "limit": 100}, True, "net:[4026532111]"),
+    ("system.slice/runc-web.scope", "web", "runc", "mlx5_3", {"used": 0, "limit": 2}, {"used": 0, "limit": "max"}, False, "net:[4026532111]"),
+    ("system.slice/slurmstepd.scope/job_7/step_0", "job 7 step 0", "slurm", "rxe0", {"used": 2, "limit": 8}, {"used": 9, "limit": "max"}, True, None),
+], rows
+assert d["netnsMode"] is None and d["hostNetns"] == "net:[4026531840]", d
+try:
+    import jsonschema
+except ImportError:
+    print("status --json: python3-jsonschema not installed, schema not checked")
+    sys.exit(0)
+jsonschema.validate(d, json.load(open(sys.argv[2])))
+PY
+# Every line max/max: no row.
+printf 'rxe0 hca_handle=max hca_object=max\n' >"$st/cg/crdma-vm/plain/rdma.max"
+printf 'rxe0 hca_handle=max hca_object=max\n' >"$st/cg/system.slice/runc-web.scope/rdma.max"
+printf 'rxe0 hca_handle=max hca_object=max\n' >"$st/cg/system.slice/slurmstepd.scope/job_7/step_0/rdma.max"
+expect 0 '' '^no cgroup limits an RDMA device' -- "${sroots[@]}" status
+check "status --json: no row when every line is max" python3 -c \
+        'import json,sys; assert json.load(sys.stdin)["rdmaLimits"] == []' \
+        < <("$hook" "${sroots[@]}" status --json)
+expect 2 'status: unexpected argument "extra"' '' -- "${sroots[@]}" status extra
+expect 2 'does not apply to this command' '' -- status --runtime runc
+# No cgroup v2, no rdma controller: refused (impossible on this host), naming the file.
+expect 1 "^crdma-hook: error: cgroup root $st/sys: not a cgroup v2 \\(unified\\) mount" '' -- --cgroup-root "$st/sys" --sysfs-root "$st/sys" --proc-root "$st/proc" status
+echo 'cpu memory' >"$st/cg/cgroup.controllers"
+expect 1 "^crdma-hook: error: $st/cg/cgroup.controllers: no rdma controller: the kernel is built without CONFIG_CGROUP_RDMA" '' -- "${sroots[@]}" status
+expect 3 '^crdma-hook: error: cgroup root /nonexistent: cannot open the directory' '' -- --cgroup-root /nonexistent status
+
 # Least privilege: no capability for the read-only commands; LD_PRELOAD refused.
 if [ "$(id -u)" -eq 0 ]; then
         expect 0 '^crdma-hook: debug: capabilities kept: none$' '' -- --debug policy
