@@ -8,7 +8,11 @@
 #  - refusals: a bad value fails srun before submission, a request over the node's policy
 #    fails the step with crdma's line on srun's stderr and runs nothing;
 #  - the same under sbatch;
-#  - two steps of one job, ib_write_bw server on rxe0 and client on rxe1, each under its limit.
+#  - two steps of one job, ib_write_bw server on rxe0 and client on rxe1, each under its limit;
+#  - srun --container with rootless runc and rootless crun (oci.conf as Slurm documents it):
+#    the plugin edits the config.json slurmstepd wrote, the container sees exactly the nodes
+#    asked for (bind mounts of the host's), ibv_devinfo works, and the step's limits hold;
+#  - crdma-hook status shows a running step holding rxe0, as its cgroup files do.
 # vm-timeout: 420
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "${BASH_SOURCE[0]%/*}/../lib.sh"
@@ -206,3 +210,79 @@ assert_contains "$(cat "$WORK/out/pair.out")" 'server 0 client 0' "both steps ex
 bw=$(awk '/^ *65536 /{print $4}' "$WORK/out/bw-client.out" | tail -1)
 figure "ib_write_bw between two job steps rxe1 -> rxe0: 65536 B x 200: average ${bw:-?} MB/s"
 ok "two steps of one job talk RDMA under --rdma"
+
+# ------------------------------------------------------------------ crdma-hook status
+step "crdma-hook status: a job step holding rxe0 is a row, its figures those of its cgroup"
+as_user srun --rdma=devices=rxe0,hca-handles=3 ./crdma-vm-open -d rxe0 -n 2 --hold \
+	>"$WORK/out/hold.out" 2>&1 &
+hold_pid=$!
+wait_for "$WORK/out/hold.out" '^holding' 90
+job=$(squeue -h -u "$user" -o %i | head -1)
+cg=$(find /sys/fs/cgroup/system.slice -maxdepth 3 -type d -path "*job_$job/step_0" | head -1)
+[[ -n $cg ]] || fail "no cgroup for job $job step 0"
+capture "$CRDMA_HOOK" status --json
+[[ $RC -eq 0 ]] || { show; fail "crdma-hook status --json: exit $RC"; }
+printf '%s\n' "$OUT" >"$CRDMA_ARTIFACTS/18-slurm-status.json"
+row=$(jq -r --arg cg "${cg#/sys/fs/cgroup/}" '.rdmaLimits[] | select(.cgroup == $cg and .device == "rxe0")
+	| "\(.container) \(.engine) \(.hcaHandles.used)/\(.hcaHandles.limit)"' <<<"$OUT")
+cur=$(rdma_line "$cg/rdma.current" rxe0 | sed -n 's/.*hca_handle=\([0-9]*\).*/\1/p')
+note "$cg/rdma.current: $(rdma_line "$cg/rdma.current" rxe0)"
+assert_eq "job $job step 0 slurm ${cur:-?}/3" "$row" "the step's status row against rdma.current/rdma.max"
+assert_eq 2 "${cur:-0}" "rdma.current charges the step's two open contexts"
+capture "$CRDMA_HOOK" status
+show
+assert_match "$OUT" "job $job step 0 +slurm +rxe0 +2/3" "the table's line for the step"
+scancel "$job"
+wait "$hold_pid" 2>/dev/null || true
+
+# ------------------------------------------------------------------ srun --container
+# A rootless bundle the job user owns: `runc spec --rootless` as that user, the host's
+# dirs bound read-only, the tool at /opt/crdma-vm.
+B=$WORK/bundle
+install -d -o "$user" "$B" "$B/rootfs"
+make_rootfs "$B/rootfs"
+chown -R "$user" "$B"
+runuser -u "$user" -- bash -c "cd '$B' && runc spec --rootless"
+binds=$(for d in $(host_dir_binds) "$WORK:/opt/crdma-vm"; do
+	src=${d%%:*} dst=${d#*:}
+	printf '{"destination":"%s","type":"bind","source":"%s","options":["rbind","ro","nosuid"]},' "$dst" "$src"
+done)
+jq ".mounts += [${binds%,}] | .root.readonly = true" "$B/config.json" >"$B/config.json.new"
+mv "$B/config.json.new" "$B/config.json"
+chown "$user" "$B/config.json"
+cp "$B/config.json" "$CRDMA_ARTIFACTS/slurm-bundle.config.json"
+inside='ls /dev/infiniband | paste -sd" "; echo "memlock $(ulimit -l)";
+	ibv_devinfo -d rxe0 | grep -E "hca_id|state:" | tr -s "\t " " ";
+	/opt/crdma-vm/crdma-vm-open -d rxe0 -n 2; echo "open exit $?"'
+
+for rt in runc crun; do
+	step "srun --container with rootless $rt: --rdma=devices=rxe0,hca-handles=1,memlock=1G"
+	if [[ $rt == runc ]]; then
+		rtc="runc --rootless=true --root=/tmp/crdma-runc-%u"
+		run="$rtc run %n.%u.%j.%s.%t -b %b"
+	else
+		rtc="crun --root=/tmp/crdma-crun-%u"
+		run="$rtc run --bundle %b %n.%u.%j.%s.%t"
+	fi
+	cat >"$S/oci.conf" <<EOF
+RunTimeQuery="$rtc state %n.%u.%j.%s.%t"
+RunTimeKill="$rtc kill -a %n.%u.%j.%s.%t"
+RunTimeDelete="$rtc delete --force %n.%u.%j.%s.%t"
+RunTimeRun="$run"
+EOF
+	sed 's/^/   oci.conf: /' "$S/oci.conf"
+	capture as_user srun --container="$B" --rdma=devices=rxe0,hca-handles=1,memlock=1G bash -c "$inside"
+	show
+	assert_contains "$OUT" 'rdma_cm uverbs0' "the container's /dev/infiniband: rdma_cm and uverbs0"
+	assert_not_contains "$OUT" 'uverbs1' "no other device's node"
+	assert_contains "$OUT" 'memlock 1048576' "ulimit -l in the container"
+	assert_contains "$OUT" 'state: PORT_ACTIVE' "ibv_devinfo -d rxe0 in the container"
+	assert_contains "$OUT" 'opened=1 errno=11 (EAGAIN)' "the step's hca-handles=1 holds in the container"
+
+	step "srun --container with rootless $rt, no --rdma: no RDMA node"
+	capture as_user srun --container="$B" bash -c 'ls /dev/infiniband 2>&1; echo "memlock $(ulimit -l)"'
+	show
+	assert_contains "$OUT" 'No such file or directory' "no /dev/infiniband"
+	ok "srun --container ($rt): the nodes asked for, limits in force"
+done
+rm -f "$S/oci.conf"

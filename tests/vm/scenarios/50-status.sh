@@ -87,7 +87,7 @@ a_usage=$ROW_USAGE
 [[ ${a_usage%%/*} == 2 ]] || fail "stat-a: rdma.current should charge its 2 open contexts, shows $a_usage"
 check_row stat-b runc rxe1
 b_usage=$ROW_USAGE
-assert_eq "0/2 0/max" "$b_usage" "stat-b: nothing charged is 0 used"
+assert_eq "0/2 0/65536" "$b_usage" "stat-b: nothing charged is 0 used (hcaObjects: the policy's default)"
 assert_eq 1 "$(jq --arg cg crdma-vm-50/crun-stat-a.scope '[.rdmaLimits[] | select(.cgroup == $cg)] | length' <<<"$json")" \
 	"stat-a: only its limited device is a row (rxe1 stays max/max there)"
 
@@ -97,7 +97,7 @@ show
 [[ $RC -eq 0 ]] || fail "crdma-hook status: exit $RC"
 assert_match "$OUT" "(^|"$'\n'")CONTAINER +ENGINE +DEVICE +HCA_HANDLE +HCA_OBJECT +NETNS"$'\n' "table header"
 assert_match "$OUT" "(^|"$'\n'")stat-a +crun +rxe0 +${a_usage% *} +${a_usage#* } +host"$'\n' "stat-a's line"
-assert_match "$OUT" "(^|"$'\n'")stat-b +runc +rxe1 +0/2 +0/max +host"$'\n' "stat-b's line"
+assert_match "$OUT" "(^|"$'\n'")stat-b +runc +rxe1 +0/2 +0/65536 +host"$'\n' "stat-b's line"
 assert_match "$OUT" 'netns mode: shared; host netns: net:\[[0-9]+\]' "mode and host netns"
 
 crun kill stat-a TERM
