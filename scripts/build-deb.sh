@@ -143,6 +143,7 @@ rm -f "$out"/*.deb "$out"/*.ddeb "$out"/*.changes "$out"/*.buildinfo "$out"/sour
 	"$out"/lintian.txt
 say "building crdma $version in $work (DEB_BUILD_OPTIONS='$DEB_BUILD_OPTIONS'); log: $out/build.log"
 t0=$SECONDS
+# shellcheck disable=SC2016 # $1 is the inner shell's
 run_logged "$out/build.log" "the packages did not build: the log says which step failed (a dpkg-gensymbols diff: update debian/libcrdma0.symbols with the symbols libcrdma/libcrdma.map adds; dh_missing: a new installed file needs a line in a debian/*.install)" \
 	bash -c 'cd "$1" && exec dpkg-buildpackage -us -uc -b' _ "$src" || exit 1
 say "built in $((SECONDS - t0)) s"
@@ -180,4 +181,5 @@ if ((${#bad[@]})); then
 	die 1 "lintian: ${#bad[@]} error/warning tag(s) not allowed (above; explanations in $out/lintian.txt): fix them in debian/, or, if one cannot be fixed, add it to lintian_allowed in scripts/build-deb.sh with the reason"
 fi
 echo "$source_hash" >"$out/source.sha256"
-say "done: $(cd "$out" && ls -- *.deb | tr '\n' ' ')in $out"
+debs=$(cd "$out" && printf '%s ' ./*.deb)
+say "done: ${debs//.\//}in $out"

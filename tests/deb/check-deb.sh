@@ -8,6 +8,7 @@
 #
 # Exit 0 all checks passed, 1 a check failed (the line says which), 77 skipped: not a
 # Debian system, or the build dependencies are missing and this is not root (said why).
+# shellcheck disable=SC2015 # "COND && ok ... || bad ...": ok only prints, it never fails
 set -euo pipefail
 src=${1:?usage: check-deb.sh SOURCE_ROOT OUTPUT_DIR}
 out=${2:?usage: check-deb.sh SOURCE_ROOT OUTPUT_DIR}
@@ -102,7 +103,7 @@ has crdma /usr/bin/crdma-hook /usr/bin/crdma-runtime /etc/crdma/policy\.json \
 	/usr/share/crdma/podman-hooks\.d/crdma-hook-precreate\.json \
 	/usr/share/man/man8/crdma-hook\.8\.gz /usr/share/man/man8/crdma-runtime\.8\.gz \
 	/usr/share/man/man5/crdma-policy\.5\.gz /usr/share/man/man7/crdma-annotations\.7\.gz \
-	/usr/share/doc/crdma/README\.Debian /usr/share/doc/crdma/copyright \
+	"/usr/share/doc/crdma/README\.Debian(\.gz)?" /usr/share/doc/crdma/copyright \
 	/usr/share/doc/crdma/examples/docker-daemon\.json \
 	/usr/share/doc/crdma/examples/containerd-config\.toml \
 	/usr/share/doc/crdma/examples/runtimeclass\.yaml /usr/share/doc/crdma/examples/crio-crdma\.conf
