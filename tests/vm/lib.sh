@@ -112,7 +112,6 @@ need_hook() {
 
 # need_debs: fail unless the run built the Debian packages ("# vm-needs: deb"); sets
 # DEB_VERSION and DEB_FILES (package name -> its .deb in $CRDMA_VM_DEBS)
-# shellcheck disable=SC2034 # for the scenarios
 declare -A DEB_FILES=()
 DEB_VERSION=
 need_debs() {
@@ -124,6 +123,7 @@ need_debs() {
 	for p in crdma libcrdma0 libcrdma-dev; do
 		f=$CRDMA_VM_DEBS/${p}_${DEB_VERSION}_$(dpkg --print-architecture).deb
 		[[ -f $f ]] || fail "$f missing: scripts/build-deb.sh --output $CRDMA_VM_DEBS did not make it"
+		# shellcheck disable=SC2034 # for the scenarios
 		DEB_FILES[$p]=$f
 	done
 }

@@ -6,7 +6,7 @@
 # as before the install (its /dev, ulimit -l, cgroup files, capabilities); runc runs
 # /usr/bin/crdma-hook from the shipped oci-hooks.json; Docker reaches /usr/bin/crdma-runtime
 # through the shipped docker-daemon.json example; dpkg --purge leaves no hooks.d file, no
-# policy, no program, and containers as they were before.
+# policy, no program, and an annotated container then runs as an unannotated one did.
 # vm-timeout: 420
 # vm-needs: deb
 # shellcheck source=SCRIPTDIR/../lib.sh
@@ -66,6 +66,13 @@ done
 [[ ! -e $hooksd/crdma-hook-precreate.json ]] || fail "the precreate file is in $hooksd, which CRI-O reads"
 ok "the precreate file stays in /usr/share/crdma/podman-hooks.d"
 
+step "podman: an unannotated container is exactly as before the install"
+capture podman_run -- sh -c "$view"
+assert_eq 0 "$RC" "exit status"
+assert_eq "$before" "$OUT" "the container's /dev, memlock, cgroup files, rdma.max, capabilities"
+# (before the annotated run below: its hook may enable +rdma in podman's parent cgroup,
+# which gives every later container rdma.* files)
+
 step "podman, no --hooks-dir: an annotated container (rxe0, hca-handles=1, memlock=2G)"
 # shellcheck disable=SC2016 # expanded in the container
 capture podman_run --annotation io.crdma.devices=rxe0 --annotation io.crdma.hca-handles=1 \
@@ -78,11 +85,6 @@ assert_contains "$OUT" $'rdma_cm\nuverbs0\n' "/dev/infiniband has exactly rdma_c
 assert_contains "$OUT" "memlock 2097152" "ulimit -l (KiB)"
 assert_contains "$OUT" "rxe0 hca_handle=1 hca_object=65536" "rdma.max in the container's cgroup"
 assert_contains "$OUT" "opened=1 errno=11 (EAGAIN)" "a second ibv_open_device over hca_handle=1"
-
-step "podman: an unannotated container is exactly as before the install"
-capture podman_run -- sh -c "$view"
-assert_eq 0 "$RC" "exit status"
-assert_eq "$before" "$OUT" "the container's /dev, memlock, cgroup files, rdma.max, capabilities"
 
 step "runc: /usr/bin/crdma-hook as createRuntime hook, from /usr/share/crdma/oci-hooks.json"
 b=$WORK/runc-deb
@@ -115,6 +117,12 @@ show
 assert_eq 0 "$RC" "docker run --runtime crdma: exit status"
 assert_contains "$OUT" $'rdma_cm\nuverbs0\nmemlock=1048576' "rdma_cm and uverbs0, memlock 1 GiB"
 engines_stop
+ENGINES_DOCKERD='' ENGINES_CONTAINERD='' # stopped: the EXIT trap has nothing more to stop
+
+step "podman: an unannotated container with the package, for the comparison after the purge"
+capture podman_run -- sh -c "$view"
+assert_eq 0 "$RC" "exit status"
+installed=$OUT
 
 step "dpkg --purge crdma libcrdma0: nothing left behind"
 capture dpkg --purge crdma libcrdma0
@@ -128,4 +136,4 @@ done
 assert_eq "" "${left[*]}" "files left after the purge"
 capture podman_run --annotation io.crdma.devices=rxe0 -- sh -c "$view"
 assert_eq 0 "$RC" "podman run with an io.crdma.* annotation after the purge: no hook runs"
-assert_eq "$before" "$OUT" "the container is as before the install"
+assert_eq "$installed" "$OUT" "the container is as an unannotated one was with the package"
