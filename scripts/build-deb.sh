@@ -43,7 +43,7 @@ die() { # die STATUS MESSAGE
 	exit "$st"
 }
 usage() {
-	sed -n '4,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+	sed -n '4,/^set -euo/{/^#/p}' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
 }
 
 out=$repo/build-deb
@@ -60,7 +60,11 @@ while (($#)); do
 	--nocheck) nocheck=1; shift ;;
 	--no-deps) deps=0; shift ;;
 	-h | --help) usage; exit 0 ;;
-	*) usage >&2; exit 2 ;;
+	*)
+		echo "$prog: unknown argument '$1'" >&2
+		usage >&2
+		exit 2
+		;;
 	esac
 done
 
