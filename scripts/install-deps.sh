@@ -5,6 +5,7 @@
 #   install-deps.sh build      compiler, meson and the libraries the build links
 #   install-deps.sh test       + what the test suite needs (scripts/test.sh)
 #   install-deps.sh vm         what tests/vm/run and the demo's VM need
+#   install-deps.sh deb        + what scripts/build-deb.sh needs (the Debian packages)
 #   install-deps.sh bench      gnuplot for docs/benchmarks.md's plot (not in CI)
 #   install-deps.sh --list SET...   print the packages, install nothing
 # apt's output goes to a log, shown (its end) only when apt fails.
@@ -23,6 +24,10 @@ build=(meson ninja-build pkg-config gcc libc6-dev
 # tests/fresh (a clean Debian 12 root, the source tree as a clone has it).
 test=(libcmocka-dev libibverbs-dev libslurm-dev binutils mandoc runc jq python3 clang-14
       libclang-rt-14-dev llvm-14 debootstrap git)
+# scripts/build-deb.sh: dpkg-buildpackage (dpkg-dev), debhelper, fakeroot, lintian, and
+# what debian/control's Build-Depends adds to the build set for the unit suite the
+# package build runs (cmocka, jq, python3). The test set has it all (the deb suite).
+deb=(debhelper dpkg-dev fakeroot lintian libcmocka-dev jq python3)
 # docker.io, containerd: 17-runtime-docker runs Debian's Docker and ctr through crdma-runtime.
 # The harness: QEMU, the initramfs (busybox, kmod's depmod/modprobe, cpio, and
 # xz-utils/zstd for .ko.xz/.ko.zst modules), a lock (util-linux's flock),
@@ -47,15 +52,16 @@ if [[ ${1:-} == --list ]]; then
         list=1
         shift
 fi
-[[ $# -gt 0 ]] || { echo "usage: install-deps.sh [--list] build|test|vm|bench..." >&2; exit 2; }
+[[ $# -gt 0 ]] || { echo "usage: install-deps.sh [--list] build|test|vm|deb|bench..." >&2; exit 2; }
 want=()
 for set in "$@"; do
         case $set in
         build) want+=("${build[@]}") ;;
-        test) want+=("${build[@]}" "${test[@]}") ;;
+        test) want+=("${build[@]}" "${test[@]}" "${deb[@]}") ;;
+        deb) want+=("${build[@]}" "${deb[@]}") ;;
         vm) want+=("${vm[@]}") ;;
         bench) want+=("${bench[@]}") ;;
-        *) echo "install-deps.sh: unknown set '$set' (build, test, vm, bench)" >&2; exit 2 ;;
+        *) echo "install-deps.sh: unknown set '$set' (build, test, vm, deb, bench)" >&2; exit 2 ;;
         esac
 done
 if ((list)); then

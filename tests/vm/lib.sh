@@ -16,7 +16,9 @@
 # CRDMA_ARTIFACTS (a dir in the run directory for files worth keeping; kept with --keep),
 # CRDMA_VM_BOOT (default, or exclusive: a "# vm-needs: exclusive" scenario's boot, ib_core
 # loaded with netns_mode=0), CRDMA_VM_TESTDEV (crdma_testdev.ko when a scenario of the run has
-# "# vm-needs: testdev", else empty; testdev_load below).
+# "# vm-needs: testdev", else empty; testdev_load below), CRDMA_VM_DEBS (the directory of
+# the Debian packages scripts/build-deb.sh built, when a scenario of the run has
+# "# vm-needs: deb", else empty; need_debs below).
 set -euo pipefail
 
 if [[ -z ${CRDMA_ARTIFACTS:-} || $$ == 1 ]]; then
@@ -106,6 +108,24 @@ need_cmd() {
 # need_hook: skip (77) while crdma-hook is not built yet
 need_hook() {
 	[[ -x $CRDMA_HOOK ]] || skip "crdma-hook not built yet: $CRDMA_HOOK does not exist (build with meson, or pass --build-dir)"
+}
+
+# need_debs: fail unless the run built the Debian packages ("# vm-needs: deb"); sets
+# DEB_VERSION and DEB_FILES (package name -> its .deb in $CRDMA_VM_DEBS)
+declare -A DEB_FILES=()
+DEB_VERSION=
+need_debs() {
+	local p f
+	[[ -n ${CRDMA_VM_DEBS:-} ]] ||
+		fail "no Debian packages in this run: the scenario needs a '# vm-needs: deb' line (tests/vm/run builds them then)"
+	DEB_VERSION=$(sed -n '1s/^crdma (\([^)]*\)).*/\1/p' "$CRDMA_REPO/debian/changelog")
+	[[ -n $DEB_VERSION ]] || fail "no version in the first line of $CRDMA_REPO/debian/changelog"
+	for p in crdma libcrdma0 libcrdma-dev; do
+		f=$CRDMA_VM_DEBS/${p}_${DEB_VERSION}_$(dpkg --print-architecture).deb
+		[[ -f $f ]] || fail "$f missing: scripts/build-deb.sh --output $CRDMA_VM_DEBS did not make it"
+		# shellcheck disable=SC2034 # for the scenarios
+		DEB_FILES[$p]=$f
+	done
 }
 
 # wait_for FILE ERE SECONDS: wait until FILE has a line matching ERE
