@@ -49,7 +49,7 @@ version=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 triplet=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 deb() { echo "$out/${1}_${version}_$arch.deb"; }
-for p in libcrdma0 libcrdma-dev crdma; do
+for p in libcrdma0 libcrdma-dev crdma crdma-slurm; do
 	[[ -f $(deb "$p") ]] && ok "$p: $(basename "$(deb "$p")")" || bad "$p: no $(deb "$p")"
 done
 ((fails == 0)) || exit 1
@@ -62,7 +62,7 @@ grep -E '^[EWIPX]: ' "$out/lintian.txt" | sort -u | sed 's/^/   | /' || echo '  
 # has PKG PATH...: each PATH is in PKG's data (dpkg-deb -c), as file or symlink
 listing=$(mktemp -d /var/tmp/crdma-check-deb.XXXXXX)
 trap 'rm -rf "$listing"' EXIT
-for p in libcrdma0 libcrdma-dev crdma; do
+for p in libcrdma0 libcrdma-dev crdma crdma-slurm; do
 	dpkg-deb -c "$(deb "$p")" | awk '{ p = $6; sub("^\\./", "/", p); print p ($7 == "->" ? " -> " $8 : "") }' \
 		>"$listing/$p.list"
 	dpkg-deb -x "$(deb "$p")" "$listing/root"
@@ -107,6 +107,10 @@ has crdma /usr/bin/crdma-hook /usr/bin/crdma-runtime /etc/crdma/policy\.json \
 	/usr/share/doc/crdma/examples/docker-daemon\.json \
 	/usr/share/doc/crdma/examples/containerd-config\.toml \
 	/usr/share/doc/crdma/examples/runtimeclass\.yaml /usr/share/doc/crdma/examples/crio-crdma\.conf
+has crdma-slurm "$lib/slurm-wlm/spank_crdma\.so" /usr/share/man/man8/spank_crdma\.8\.gz \
+	"/usr/share/doc/crdma-slurm/examples/plugstack-crdma\.conf"
+has_not crdma 'spank_crdma'
+has_not crdma-slurm '^/etc/slurm'
 # CRI-O refuses to start on a precreate stage in a directory it reads.
 has_not crdma 'containers/oci/hooks\.d/.*precreate' '^/etc/containers' '/usr/share/crdma/engines'
 
@@ -121,7 +125,7 @@ cmp -s "$listing/root/etc/crdma/policy.json" "$src/data/policy.json" &&
 	ok "crdma: /etc/crdma/policy.json is data/policy.json (the built-in defaults)" ||
 	bad "crdma: /etc/crdma/policy.json differs from data/policy.json"
 # No maintainer script: installing crdma edits no engine's configuration.
-for p in crdma libcrdma-dev; do
+for p in crdma libcrdma-dev crdma-slurm; do
 	scripts=$(cd "$listing/$p.ctrl" && ls -- preinst postinst prerm postrm config 2>/dev/null || true)
 	[[ -z $scripts ]] && ok "$p: no maintainer scripts" || bad "$p: maintainer scripts: $scripts"
 done
@@ -139,6 +143,14 @@ path=$(jq -r .runtimes.crdma.path "$listing/root/usr/share/doc/crdma/examples/do
 	bad "examples/docker-daemon.json names '$path', not /usr/bin/crdma-runtime"
 
 # ------------------------------------------------------------------ control data
+# slurmstepd loads only a plugin of its own major.minor: the package depends on that slurmd.
+slurm=$(dpkg-query -W -f='${Version}' libslurm-dev | sed -E 's/^([0-9]+:)?([0-9]+\.[0-9]+).*/\2/')
+dep=$(dpkg-deb -f "$(deb crdma-slurm)" Depends)
+[[ $dep == *"slurmd (>= $slurm), slurmd (<< $slurm.99~)"* ]] &&
+	ok "crdma-slurm depends on the Slurm it was built for ($slurm)" || bad "crdma-slurm Depends: $dep"
+[[ $(dpkg-deb -f "$(deb crdma-slurm)" Depends) == *libcrdma0* ]] &&
+	ok "crdma-slurm depends on libcrdma0 (the plugin links libcrdma.so.0)" || bad "crdma-slurm Depends lacks libcrdma0: $dep"
+
 dep=$(dpkg-deb -f "$(deb libcrdma-dev)" Depends)
 [[ $dep == *"libcrdma0 (= $version)"* ]] && ok "libcrdma-dev depends on libcrdma0 (= $version)" ||
 	bad "libcrdma-dev Depends: $dep"
