@@ -46,10 +46,10 @@ before=$OUT
 printf '%s\n' "$before" | sed 's/^/   | /'
 assert_not_contains "$before" uverbs "no RDMA device before the install"
 
-step "apt-get install --no-download crdma and libcrdma0 (.debs from scripts/build-deb.sh)"
+step "apt-get install crdma and libcrdma0 (.debs from scripts/build-deb.sh)"
 # man-db's trigger would index every manual page under TCG (minutes): off, in the overlay.
 rm -f /var/lib/man-db/auto-update
-capture apt-get install -y --no-download --no-install-recommends "${DEB_FILES[crdma]}" "${DEB_FILES[libcrdma0]}"
+capture apt-get install -y --no-install-recommends "${DEB_FILES[crdma]}" "${DEB_FILES[libcrdma0]}"
 show
 assert_eq 0 "$RC" "apt-get install: exit status"
 assert_eq "install ok installed $DEB_VERSION" "$(dpkg-query -W -f='${Status} ${Version}' crdma)" "crdma's dpkg status"
