@@ -527,6 +527,14 @@ enum crdma_cgroup_apply {
         /* rdma.max of the plan's devices, "+rdma" enabled in every ancestor's
          * cgroup.subtree_control that lacks it */
         CRDMA_CGROUP_APPLY_RDMA_MAX = 1 << 0,
+        /* a device program (cgroup v2, BPF_F_ALLOW_MULTI) denying every RDMA
+         * char device of the host the plan does not give: the other devices'
+         * uverbs, umad and issm nodes, and rdma_cm when the plan has none.
+         * The kernel allows an access only when every program in effect
+         * does, so this narrows what others allow (Slurm's ConstrainDevices)
+         * and never widens it; it applies to every cgroup below too.  A node
+         * that appears later (a device plugged in) is not in it. */
+        CRDMA_CGROUP_APPLY_DEVICES = 1 << 1,
 };
 /* Apply part of a plan to the cgroup v2 `cgroup` (from the root), all or
  * nothing.  The rdma controller missing is refused, or a warning where the

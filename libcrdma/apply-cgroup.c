@@ -12,6 +12,8 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "container.h"
+#include "devcgroup.h"
+#include "devices.h"
 #include "context.h"
 #include "error.h"
 #include "plan.h"
@@ -96,6 +98,57 @@ static int apply_rdma_max(struct crdma_context *ctx, const struct crdma_plan *pl
         return crdma_cgroup_rdma_max_set(ctx, fd, cgroup, lines, plan->n_devices, &a->rdma, err);
 }
 
+static bool plan_has_node(const struct crdma_plan *plan, unsigned major, unsigned minor)
+{
+        for (size_t i = 0; i < plan->n_nodes; i++)
+                if (plan->nodes[i].type == 'c' && plan->nodes[i].major == major &&
+                    plan->nodes[i].minor == minor)
+                        return true;
+        return false;
+}
+
+/* The device rules of every RDMA char device the host has (each device's
+ * uverbs, umad and issm nodes, and rdma_cm) that the plan does not give. */
+static int nodes_not_planned(struct crdma_context *ctx, const struct crdma_plan *plan,
+                             struct crdma_devcg_rule **out, size_t *n_out,
+                             struct crdma_error **err)
+{
+        _cleanup_(crdma_device_list_freep) struct crdma_device_list *list = NULL;
+        int r = crdma_devices_scan(ctx, &list, err);
+        if (r < 0)
+                return r;
+        size_t cap = 1;
+        for (size_t i = 0; i < list->n; i++)
+                cap += list->devs[i].n_chardevs;
+        _cleanup_free_ struct crdma_devcg_rule *v = calloc(cap, sizeof(*v));
+        if (!v)
+                return crdma_fail_oom(err);
+        size_t n = 0;
+        for (size_t i = 0; i < list->n; i++)
+                for (size_t j = 0; j < list->devs[i].n_chardevs; j++) {
+                        const struct crdma_chardev *c = &list->devs[i].chardevs[j];
+                        if (!plan_has_node(plan, c->major, c->minor))
+                                v[n++] = (struct crdma_devcg_rule) { 'c', c->major, c->minor };
+                }
+        if (list->has_rdma_cm && !plan_has_node(plan, list->rdma_cm_major, list->rdma_cm_minor))
+                v[n++] = (struct crdma_devcg_rule) { 'c', list->rdma_cm_major,
+                                                     list->rdma_cm_minor };
+        *out = TAKE_PTR(v);
+        *n_out = n;
+        return 0;
+}
+
+static int apply_devices(struct crdma_context *ctx, const struct crdma_plan *plan, int fd,
+                         const char *cgroup, struct crdma_error **err)
+{
+        _cleanup_free_ struct crdma_devcg_rule *deny = NULL;
+        size_t n = 0;
+        int r = nodes_not_planned(ctx, plan, &deny, &n, err);
+        if (r < 0)
+                return r;
+        return crdma_devcg_v2_deny(ctx, fd, cgroup, deny, n, err);
+}
+
 int crdma_plan_apply_cgroup(struct crdma_context *ctx, const struct crdma_plan *plan,
                             const char *cgroup, unsigned what, struct crdma_error **err)
 {
@@ -104,15 +157,17 @@ int crdma_plan_apply_cgroup(struct crdma_context *ctx, const struct crdma_plan *
         if (!crdma_cgroup_path_ok(cgroup) || strcmp(cgroup, "/") == 0)
                 return crdma_fail(err, EINVAL, "cgroup \"%s\": not a cgroup below the root (an "
                                   "absolute path from the cgroup root, no \".\" or \"..\")", cgroup);
-        if (what & ~(unsigned) CRDMA_CGROUP_APPLY_RDMA_MAX)
+        const unsigned known = CRDMA_CGROUP_APPLY_RDMA_MAX | CRDMA_CGROUP_APPLY_DEVICES;
+        if (what & ~known)
                 return crdma_fail(err, EINVAL, "crdma_plan_apply_cgroup: unknown flags 0x%x", what);
         if (plan->netns == CRDMA_NETNS_EXCLUSIVE)
                 return crdma_refuse(err, EOPNOTSUPP, "netns=exclusive: moving a device needs a "
                                     "network namespace of the container's own; a cgroup has none");
 
         bool rdma_max = (what & CRDMA_CGROUP_APPLY_RDMA_MAX) && plan_limits_rdma(plan);
-        if (!rdma_max)
-                return 0; /* no limit asked or set by the policy: the cgroup stays as it is */
+        bool devices = what & CRDMA_CGROUP_APPLY_DEVICES;
+        if (!rdma_max && !devices)
+                return 0; /* nothing asked or set by the policy: the cgroup stays as it is */
 
         struct crdma_cgroup_host host;
         int r = crdma_cgroup_host(ctx, &host, err);
@@ -131,14 +186,18 @@ int crdma_plan_apply_cgroup(struct crdma_context *ctx, const struct crdma_plan *
                                             "\"limits\": {\"enforce\": \"best-effort\"}", why);
                 crdma_log(ctx, CRDMA_LOG_WARNING, "rdma.max: %s; limits not enforced "
                           "(policy: best-effort)", why);
-                return 0;
+                rdma_max = false;
         }
 
         _cleanup_close_ int fd = crdma_cgroup_open(ctx, "", cgroup, err);
         if (fd < 0)
                 return fd;
         struct cgroup_applied a = { 0 };
-        r = apply_rdma_max(ctx, plan, fd, cgroup, &a, err);
+        r = rdma_max ? apply_rdma_max(ctx, plan, fd, cgroup, &a, err) : 0;
+        /* Last: a device program cannot be taken back by another process's
+         * hand once the cgroup's tasks run, and needs no undo of its own. */
+        if (r >= 0 && devices)
+                r = apply_devices(ctx, plan, fd, cgroup, err);
         if (r < 0)
                 cgroup_roll_back(ctx, &a);
         cgroup_applied_free(&a);

@@ -126,8 +126,8 @@ int crdma_devcg_bpf_load(struct crdma_context *ctx, const char *cg, const struct
                 last = last ? last + 1 : log;
                 if (*last)
                         return crdma_fail_errno(err, e,
-                                                "cgroup %s: the kernel refused the device program "
-                                                "with crdma's rules prepended (verifier: %s)",
+                                                "cgroup %s: the kernel refused crdma's device "
+                                                "program (verifier: %s)",
                                                 cg, last);
         }
         return crdma_fail_errno(err, e, "cgroup %s: loading the device program failed", cg);
@@ -143,5 +143,11 @@ int crdma_devcg_bpf_replace(int cgroup_fd, int prog_fd, int old_fd, uint32_t fla
                 o.flags |= BPF_F_REPLACE;
                 o.replace_prog_fd = old_fd;
         }
+        return bpf_result(bpf_prog_attach_opts(prog_fd, cgroup_fd, BPF_CGROUP_DEVICE, &o));
+}
+
+int crdma_devcg_bpf_attach(int cgroup_fd, int prog_fd, uint32_t flags)
+{
+        LIBBPF_OPTS(bpf_prog_attach_opts, o, .flags = flags);
         return bpf_result(bpf_prog_attach_opts(prog_fd, cgroup_fd, BPF_CGROUP_DEVICE, &o));
 }

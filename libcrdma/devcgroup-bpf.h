@@ -44,4 +44,7 @@ int crdma_devcg_bpf_load(struct crdma_context *ctx, const char *cg, const struct
 /* Attach `prog_fd` to `cgroup_fd` in place of `old_fd`, in the cgroup's mode `flags`. */
 int crdma_devcg_bpf_replace(int cgroup_fd, int prog_fd, int old_fd, uint32_t flags);
 
+/* Attach `prog_fd` to `cgroup_fd` next to what is there, with `flags`. */
+int crdma_devcg_bpf_attach(int cgroup_fd, int prog_fd, uint32_t flags);
+
 #endif

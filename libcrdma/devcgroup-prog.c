@@ -283,3 +283,37 @@ int crdma_devcg_v2_build(const struct bpf_insn *runtime, size_t n_runtime,
         *n_out = plen + n_body;
         return 0;
 }
+
+int crdma_devcg_v2_deny_program(const struct crdma_devcg_rule *rules, size_t n,
+                                struct bpf_insn **out, size_t *n_out)
+{
+        if ((n && !rules) || n > CRDMA_DEVCG_MAX_RULES || !out || !n_out)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (i > 0 && rule_cmp(&rules[i - 1], &rules[i]) >= 0)
+                        return -EINVAL; /* not normalised */
+        size_t len = CRDMA_DEVCG_DENY_LEN(n), k = 0;
+        _cleanup_free_ struct bpf_insn *p = malloc(len * sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p[k++] = mov64_imm(BPF_REG_0, CRDMA_DEVCG_PREFIX_MAGIC);
+        p[k++] = mov64_imm(BPF_REG_0, (int32_t) ((CRDMA_DEVCG_DENY_FORMAT << 16) | (uint32_t) n));
+        p[k++] = ldx_w(BPF_REG_2, BPF_REG_1, 0);
+        p[k++] = alu32_imm(BPF_AND, BPF_REG_2, 0xffff);
+        p[k++] = ldx_w(BPF_REG_4, BPF_REG_1, 4);
+        p[k++] = ldx_w(BPF_REG_5, BPF_REG_1, 8);
+        for (size_t i = 0; i < n; i++) {
+                p[k++] = jmp32_imm(BPF_JNE, BPF_REG_2, rule_type_bpf(rules[i].type), 2);
+                p[k++] = jmp32_imm(BPF_JNE, BPF_REG_4, (int32_t) rules[i].major, 1);
+                /* to "deny", past the allow block's two instructions */
+                p[k++] = jmp32_imm(BPF_JEQ, BPF_REG_5, (int32_t) rules[i].minor,
+                                   (int16_t) (3 * (n - i) - 1));
+        }
+        p[k++] = mov64_imm(BPF_REG_0, 1);
+        p[k++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+        p[k++] = mov64_imm(BPF_REG_0, 0);
+        p[k++] = insn(BPF_JMP | BPF_EXIT, 0, 0, 0, 0);
+        *out = TAKE_PTR(p);
+        *n_out = len;
+        return 0;
+}

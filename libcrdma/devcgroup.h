@@ -98,6 +98,27 @@ int crdma_devcg_v2_build(const struct bpf_insn *runtime, size_t n_runtime,
                          const struct crdma_devcg_rule *rules, size_t n,
                          struct bpf_insn **out, size_t *n_out, bool *changed);
 
+/* A program of its own (format 2), for a cgroup that has no container's
+ * program to extend (a Slurm job step): it denies every access to the devices
+ * in `rules` (sorted and unique, crdma_devcg_rules_normalize) and allows all
+ * else.  The kernel allows an access only when every program in effect does,
+ * so attached next to others it can only narrow what they allow.
+ *
+ *   0  r0 = 0x6372646d                  "crdm"
+ *   1  r0 = (2 << 16) | n               format 2, n rules
+ *   2  w2 = *(u32 *)(r1 + 0)            access_type
+ *   3  w2 &= 0xffff                     device type
+ *   4  w4 = *(u32 *)(r1 + 4)            major
+ *   5  w5 = *(u32 *)(r1 + 8)            minor
+ *   per rule i (6 + 3i): as in the prefix, "goto deny" on a match
+ *   6+3n  r0 = 1; exit                  allow
+ *   8+3n  r0 = 0; exit                  deny
+ */
+#define CRDMA_DEVCG_DENY_FORMAT 2
+#define CRDMA_DEVCG_DENY_LEN(n) (10 + 3 * (size_t) (n))
+int crdma_devcg_v2_deny_program(const struct crdma_devcg_rule *rules, size_t n,
+                                struct bpf_insn **out, size_t *n_out);
+
 /* ------------------------------------------------------------- the kernel */
 
 /* cgroup v2.  `cgroup_fd`: O_RDONLY|O_DIRECTORY fd of the container's cgroup;
@@ -118,6 +139,17 @@ int crdma_devcg_v2_build(const struct bpf_insn *runtime, size_t n_runtime,
 int crdma_devcg_v2_allow(struct crdma_context *ctx, int cgroup_fd, const char *cgroup_name,
                          const struct crdma_devcg_rule *rules, size_t n,
                          struct crdma_devcg_undo **undo, struct crdma_error **err);
+
+/* cgroup v2: attach crdma_devcg_v2_deny_program(rules) to the cgroup in
+ * multi mode (BPF_F_ALLOW_MULTI), so that it applies to the cgroup and every
+ * cgroup below it together with the programs there (a Slurm step's, attached
+ * below it in override mode).  Attaching fails (EPERM, with the fix) where the
+ * cgroup already has a program attached in another mode.  The same program
+ * already attached: nothing to do.  Removed with the cgroup; there is no undo.
+ * Needs CAP_SYS_ADMIN (reading the attached programs back by id). */
+int crdma_devcg_v2_deny(struct crdma_context *ctx, int cgroup_fd, const char *cgroup_name,
+                        const struct crdma_devcg_rule *rules, size_t n,
+                        struct crdma_error **err);
 
 /* cgroup v1: "c MAJ:MIN rw" to devices.allow in `devices_cgroup_fd` (the
  * container's directory in the devices hierarchy), for each rule not already

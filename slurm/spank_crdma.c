@@ -7,6 +7,9 @@
  *   srun/sbatch/salloc   the option's grammar, checked before submission;
  *   init_post_opt        (slurmstepd, root, once a step) the plan, and
  *                        rdma.max on the step's cgroup, which exists by now;
+ *                        where Slurm gates devices (ConstrainDevices), a
+ *                        device program there denying the RDMA nodes not
+ *                        asked for, next to Slurm's own;
  *   task_init_privileged (each task, root, before exec) a refusal raised, so
  *                        it fails the step and reaches srun's stderr, which
  *                        init_post_opt's errors do not (they come before the
@@ -26,9 +29,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,6 +48,8 @@ SPANK_PLUGIN(crdma, 1);
 static struct {
         char *spec;     /* the --rdma value, NULL: not asked */
         char *policy;   /* plugstack.conf's policy=FILE */
+        int constrain;  /* constrain_devices=: 1 yes, 0 no, -1 auto (cgroup.conf) */
+        char *cgroup_conf;
         char *refusal;  /* why the step is refused, raised in each task */
         struct crdma_context *ctx;
         struct crdma_plan *plan;
@@ -117,21 +124,96 @@ static struct spank_option rdma_option = {
         .cb = on_option,
 };
 
+static int set_path(char **to, const char *arg, size_t key_len)
+{
+        if (arg[key_len] != '/')
+                return 1;
+        free(*to);
+        *to = strdup(arg + key_len);
+        return *to ? 0 : -1;
+}
+
 static int parse_plugstack_args(int ac, char **av)
 {
+        step.constrain = -1;
         for (int i = 0; i < ac; i++) {
-                if (strncmp(av[i], "policy=", 7) == 0 && av[i][7] == '/') {
-                        free(step.policy);
-                        step.policy = strdup(av[i] + 7);
-                        if (!step.policy)
-                                return -1;
+                int r = 1;
+                if (strncmp(av[i], "policy=", 7) == 0)
+                        r = set_path(&step.policy, av[i], 7);
+                else if (strncmp(av[i], "cgroup_conf=", 12) == 0)
+                        r = set_path(&step.cgroup_conf, av[i], 12);
+                else if (strcmp(av[i], "constrain_devices=yes") == 0)
+                        step.constrain = 1, r = 0;
+                else if (strcmp(av[i], "constrain_devices=no") == 0)
+                        step.constrain = 0, r = 0;
+                else if (strcmp(av[i], "constrain_devices=auto") == 0)
+                        step.constrain = -1, r = 0;
+                if (r < 0)
+                        return -1;
+                if (r == 0)
                         continue;
-                }
                 slurm_error("crdma: plugstack.conf: unknown argument \"%s\"; spank_crdma takes "
-                            "policy=/ABSOLUTE/PATH (spank_crdma(8))", av[i]);
+                            "policy=/ABSOLUTE/PATH, constrain_devices=auto|yes|no and "
+                            "cgroup_conf=/ABSOLUTE/PATH (spank_crdma(8))", av[i]);
                 return -1;
         }
         return 0;
+}
+
+/* cgroup.conf: the plugstack's cgroup_conf=, else next to the slurm.conf
+ * slurmd was started with (SLURM_CONF, which slurmstepd inherits), else
+ * Debian's /etc/slurm. */
+static char *cgroup_conf_path(void)
+{
+        if (step.cgroup_conf)
+                return strdup(step.cgroup_conf);
+        const char *conf = getenv("SLURM_CONF");
+        const char *slash = conf && conf[0] == '/' ? strrchr(conf, '/') : NULL;
+        char *path = NULL;
+        if (slash && asprintf(&path, "%.*s/cgroup.conf", (int) (slash - conf), conf) >= 0)
+                return path;
+        return strdup("/etc/slurm/cgroup.conf");
+}
+
+/* Does Slurm gate devices on this node?  ConstrainDevices in cgroup.conf
+ * (Slurm's syntax: KEY=VALUE words, keys in any case, "#" to the end of a
+ * line; the last one wins; no file: Slurm's default, no). */
+static bool slurm_constrains_devices(void)
+{
+        if (step.constrain >= 0)
+                return step.constrain;
+        char *path = cgroup_conf_path();
+        if (!path)
+                return false;
+        FILE *f = fopen(path, "re");
+        if (!f) {
+                if (errno != ENOENT)
+                        slurm_info("crdma: warning: %s: %s; taking ConstrainDevices=no", path,
+                                   strerror(errno));
+                else
+                        slurm_verbose("crdma: no %s: ConstrainDevices=no", path);
+                free(path);
+                return false;
+        }
+        bool on = false;
+        char line[4096];
+        while (fgets(line, sizeof(line), f)) {
+                char *hash = strchr(line, '#');
+                if (hash)
+                        *hash = '\0';
+                for (char *save = NULL, *w = strtok_r(line, " \t\r\n", &save); w;
+                     w = strtok_r(NULL, " \t\r\n", &save)) {
+                        if (strncasecmp(w, "ConstrainDevices=", 17) != 0)
+                                continue;
+                        const char *v = w + 17;
+                        on = strcasecmp(v, "yes") == 0 || strcasecmp(v, "true") == 0 ||
+                             strcmp(v, "1") == 0;
+                }
+        }
+        fclose(f);
+        slurm_verbose("crdma: %s: ConstrainDevices=%s", path, on ? "yes" : "no");
+        free(path);
+        return on;
 }
 
 int slurm_spank_init(spank_t sp, int ac, char **av)
@@ -219,11 +301,15 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
         if (!cgroup)
                 return 0;
         struct crdma_error *err = NULL;
-        if (crdma_plan_apply_cgroup(step.ctx, step.plan, cgroup, CRDMA_CGROUP_APPLY_RDMA_MAX,
-                                    &err) < 0)
+        unsigned what = CRDMA_CGROUP_APPLY_RDMA_MAX;
+        if (slurm_constrains_devices())
+                what |= CRDMA_CGROUP_APPLY_DEVICES; /* exactly the devices asked for */
+        if (crdma_plan_apply_cgroup(step.ctx, step.plan, cgroup, what, &err) < 0)
                 refuse_error(err);
         else
-                slurm_verbose("crdma: %s: %s applied", cgroup, step.spec);
+                slurm_verbose("crdma: %s: %s applied%s", cgroup, step.spec,
+                              (what & CRDMA_CGROUP_APPLY_DEVICES) ? ", other RDMA devices denied"
+                                                                  : "");
         free(cgroup);
         return 0;
 }
@@ -381,9 +467,10 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
         crdma_context_free(step.ctx);
         free(step.refusal);
         free(step.policy);
+        free(step.cgroup_conf);
         free(step.spec);
         step.plan = NULL;
         step.ctx = NULL;
-        step.refusal = step.policy = step.spec = NULL;
+        step.refusal = step.policy = step.cgroup_conf = step.spec = NULL;
         return 0;
 }

@@ -161,6 +161,77 @@ static void test_prefix_layout(void **state)
         free(p);
 }
 
+/* Runs the subset of eBPF the deny program uses on one access: the device program's answer. */
+static int deny_eval(const struct bpf_insn *p, size_t n, char type, unsigned major, unsigned minor)
+{
+        uint32_t ctx[3] = { (type == 'b' ? BPF_DEVCG_DEV_BLOCK : BPF_DEVCG_DEV_CHAR) |
+                                    ((BPF_DEVCG_ACC_READ | BPF_DEVCG_ACC_WRITE) << 16),
+                            major, minor };
+        uint64_t reg[11] = { 0 };
+        for (size_t pc = 0; pc < n; pc++) {
+                struct bpf_insn x = p[pc];
+                if (x.code == (BPF_ALU64 | BPF_MOV | BPF_K))
+                        reg[x.dst_reg] = (uint64_t) (int64_t) x.imm;
+                else if (x.code == (BPF_LDX | BPF_W | BPF_MEM) && x.src_reg == BPF_REG_1)
+                        reg[x.dst_reg] = ctx[x.off / 4];
+                else if (x.code == (BPF_ALU | BPF_AND | BPF_K))
+                        reg[x.dst_reg] = (uint32_t) reg[x.dst_reg] & (uint32_t) x.imm;
+                else if (x.code == (BPF_JMP32 | BPF_JNE | BPF_K))
+                        pc += (uint32_t) reg[x.dst_reg] != (uint32_t) x.imm ? x.off : 0;
+                else if (x.code == (BPF_JMP32 | BPF_JEQ | BPF_K))
+                        pc += (uint32_t) reg[x.dst_reg] == (uint32_t) x.imm ? x.off : 0;
+                else if (x.code == (BPF_JMP | BPF_EXIT))
+                        return (int) reg[BPF_REG_0];
+                else
+                        fail_msg("instruction %zu (code 0x%02x) outside the deny program's subset",
+                                 pc, x.code);
+        }
+        fail_msg("ran off the end of the program");
+        return -1;
+}
+
+/* The standalone program for a Slurm step: the layout in devcgroup.h, and what it answers. */
+static void test_deny_program(void **state)
+{
+        (void) state;
+        const struct crdma_devcg_rule rules[] = { rdma_cm, umad0, { 'c', 231, 193 } };
+        struct bpf_insn *p = NULL;
+        size_t n = 0;
+        assert_int_equal(crdma_devcg_v2_deny_program(rules, 3, &p, &n), 0);
+        assert_int_equal(n, CRDMA_DEVCG_DENY_LEN(3));
+        assert_insn(p[0], MOV64_IMM(BPF_REG_0, 0x6372646d));
+        assert_insn(p[1], MOV64_IMM(BPF_REG_0, (2 << 16) | 3));
+        assert_insn(p[6], JMP32_IMM(BPF_JNE, BPF_REG_2, BPF_DEVCG_DEV_CHAR, 2));
+        assert_insn(p[7], JMP32_IMM(BPF_JNE, BPF_REG_4, 10, 1));
+        /* the first rule's hit lands on "deny" (8 + 3n = 17) */
+        assert_insn(p[8], JMP32_IMM(BPF_JEQ, BPF_REG_5, 124, 17 - 8 - 1));
+        assert_insn(p[15], MOV64_IMM(BPF_REG_0, 1));
+        assert_insn(p[17], MOV64_IMM(BPF_REG_0, 0));
+        assert_insn(p[18], EXIT());
+
+        /* denied: exactly the rules */
+        assert_int_equal(deny_eval(p, n, 'c', 10, 124), 0);
+        assert_int_equal(deny_eval(p, n, 'c', 231, 0), 0);
+        assert_int_equal(deny_eval(p, n, 'c', 231, 193), 0);
+        /* allowed: the device asked for, and everything that is not RDMA */
+        assert_int_equal(deny_eval(p, n, 'c', 231, 192), 1);
+        assert_int_equal(deny_eval(p, n, 'c', 1, 3), 1);
+        assert_int_equal(deny_eval(p, n, 'b', 231, 193), 1);
+        assert_int_equal(deny_eval(p, n, 'c', 10, 125), 1);
+
+        /* The container path never takes it for a prefix of its own to extend. */
+        assert_int_equal(crdma_devcg_v2_parse_prefix(p, n, NULL, NULL, NULL), -EBADMSG);
+        free(p);
+
+        /* No rule: allow all.  Rules not normalised: refused. */
+        assert_int_equal(crdma_devcg_v2_deny_program(NULL, 0, &p, &n), 0);
+        assert_int_equal(n, CRDMA_DEVCG_DENY_LEN(0));
+        assert_int_equal(deny_eval(p, n, 'c', 231, 192), 1);
+        free(p);
+        const struct crdma_devcg_rule unsorted[] = { umad0, rdma_cm };
+        assert_int_equal(crdma_devcg_v2_deny_program(unsorted, 2, &p, &n), -EINVAL);
+}
+
 static void test_runc_like(void **state)
 {
         (void) state;
@@ -516,6 +587,7 @@ int main(void)
                 cmocka_unit_test(test_normalize),
                 cmocka_unit_test(test_prefix_layout),
                 cmocka_unit_test(test_runc_like),
+                cmocka_unit_test(test_deny_program),
                 cmocka_unit_test(test_idempotent),
                 cmocka_unit_test(test_parse_damaged),
                 cmocka_unit_test(test_runtime_refused),

@@ -329,6 +329,25 @@ static void apply_refusals(void **state)
         crdma_plan_free(plan);
 }
 
+/* Devices gated: the device program is the last step, so where the kernel refuses it (here a
+ * plain directory, no cgroup; or no privilege to load it) rdma.max is put back as it was. */
+static void apply_devices_all_or_nothing(void **state)
+{
+        struct fixture *f = *state;
+        struct crdma_plan *plan = plan_for(f, POLICY, "devices=rxe0,hca-handles=1");
+        struct crdma_error *err = NULL;
+        assert_true(crdma_plan_apply_cgroup(f->ctx, plan, STEP,
+                                            CRDMA_CGROUP_APPLY_RDMA_MAX | CRDMA_CGROUP_APPLY_DEVICES,
+                                            &err) < 0);
+        assert_non_null(strstr(crdma_error_message(err), STEP));
+        assert_non_null(strstr(crdma_error_message(err), "device program"));
+        /* rxe0's line written back as it was (a real rdma.max merges lines; this file takes
+         * the last write) */
+        assert_string_equal(get(f, "cgroup" STEP "/rdma.max"), "rxe0 hca_handle=max hca_object=max ");
+        crdma_error_free(err);
+        crdma_plan_free(plan);
+}
+
 static void apply_memlock(void **state)
 {
         struct fixture *f = *state;
@@ -361,6 +380,7 @@ int main(void)
                 cmocka_unit_test_setup_teardown(apply_rdma_max, setup, teardown),
                 cmocka_unit_test_setup_teardown(apply_nothing_to_limit, setup, teardown),
                 cmocka_unit_test_setup_teardown(apply_refusals, setup, teardown),
+                cmocka_unit_test_setup_teardown(apply_devices_all_or_nothing, setup, teardown),
                 cmocka_unit_test_setup_teardown(apply_memlock, setup, teardown),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,7 +12,10 @@
 #  - srun --container with rootless runc and rootless crun (oci.conf as Slurm documents it):
 #    the plugin edits the config.json slurmstepd wrote, the container sees exactly the nodes
 #    asked for (bind mounts of the host's), ibv_devinfo works, and the step's limits hold;
-#  - crdma-hook status shows a running step holding rxe0, as its cgroup files do.
+#  - crdma-hook status shows a running step holding rxe0, as its cgroup files do;
+#  - ConstrainDevices=yes (with a GRES, gpu on /dev/full, so Slurm attaches device programs of
+#    its own): a step with --rdma=devices=rxe0 opens rxe0 and not rxe1, Slurm still denies the
+#    GRES file it did not allocate and allows it with --gres; a step without --rdma opens both.
 # vm-timeout: 420
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "${BASH_SOURCE[0]%/*}/../lib.sh"
@@ -78,7 +81,8 @@ SlurmctldLogFile=$L/slurmctld.log
 SlurmdLogFile=$L/slurmd.log
 SlurmdDebug=verbose
 PlugStackConfig=$S/plugstack.conf
-$node State=UNKNOWN
+GresTypes=gpu
+$node Gres=gpu:1 State=UNKNOWN
 PartitionName=vm Nodes=ALL Default=YES MaxTime=INFINITE State=UP OverSubscribe=FORCE:4
 EOF
 cat >"$S/cgroup.conf" <<'EOF'
@@ -86,8 +90,10 @@ CgroupPlugin=cgroup/v2
 IgnoreSystemd=yes
 ConstrainCores=no
 ConstrainRAMSpace=no
-ConstrainDevices=no
+ConstrainDevices=yes
 EOF
+# A GRES whose file nobody needs: Slurm's device programs then deny it to jobs without --gres.
+echo "Name=gpu File=/dev/full" >"$S/gres.conf"
 echo "required $plugin policy=$policy" >"$S/plugstack.conf"
 note "plugstack.conf: $(cat "$S/plugstack.conf")"
 
@@ -163,6 +169,41 @@ assert_eq 1 "$((RC != 0))" "srun fails on umad under a policy without allow.umad
 assert_contains "$OUT" 'crdma: --rdma umad="true": not allowed by' "the umad refusal"
 [[ ! -e $WORK/out/ran-umad ]] || fail "the refused umad step ran"
 ok "refused steps fail with crdma's line and run nothing"
+
+# ------------------------------------------------------------------ ConstrainDevices
+step "ConstrainDevices=yes: the step opens exactly the RDMA devices it asked for"
+# shellcheck disable=SC2016 # expanded in the task
+gated='for d in rxe0 rxe1; do printf "%s " $d; ./crdma-vm-open -d $d -n 1 | head -1; done
+	for n in uverbs0 uverbs1 rdma_cm; do
+		msg=$( { : <>/dev/infiniband/$n; } 2>&1 ) && echo "$n opens" || echo "$n: ${msg##*: }"
+	done
+	head -c1 /dev/full >/dev/null 2>&1 && echo "gres file open" || echo "gres file denied"
+	head -c1 /dev/zero >/dev/null 2>&1 && echo "zero open" || echo "zero denied"'
+capture as_user srun --rdma=devices=rxe0 bash -c "$gated"
+show
+assert_contains "$OUT" 'rxe0 opened=1 errno=0' "rxe0, asked for, opens"
+assert_contains "$OUT" 'rxe1 opened=0' "ibv_open_device of rxe1, not asked for, fails"
+assert_contains "$OUT" 'uverbs0 opens' "uverbs0 opens"
+assert_contains "$OUT" 'uverbs1: Operation not permitted' "rxe1's node is denied (EPERM)"
+assert_contains "$OUT" 'rdma_cm opens' "rdma_cm, in the plan, opens"
+assert_contains "$OUT" 'gres file denied' "Slurm's own program still denies the GRES not allocated"
+assert_contains "$OUT" 'zero open' "other devices are untouched"
+capture as_user srun --rdma=devices=rxe0 --gres=gpu:1 bash -c "$gated"
+show
+assert_contains "$OUT" 'rxe0 opened=1 errno=0' "with --gres: rxe0 opens"
+assert_contains "$OUT" 'uverbs1: Operation not permitted' "with --gres: rxe1's node still denied"
+assert_contains "$OUT" 'gres file open' "with --gres: Slurm allows its GRES file"
+capture as_user srun --rdma=devices=rxe0,rdma-cm=false bash -c "$gated"
+show
+assert_contains "$OUT" 'rdma_cm: Operation not permitted' "rdma-cm=false: rdma_cm denied"
+assert_contains "$OUT" 'uverbs0 opens' "rdma-cm=false: uverbs0 opens"
+capture as_user srun bash -c "$gated"
+show
+assert_contains "$OUT" 'rxe0 opened=1 errno=0' "without --rdma: rxe0 opens"
+assert_contains "$OUT" 'rxe1 opened=1 errno=0' "without --rdma: rxe1 opens (not touched)"
+assert_contains "$OUT" 'uverbs1 opens' "without --rdma: uverbs1 opens"
+assert_contains "$OUT" 'gres file denied' "without --rdma: Slurm's program as always"
+ok "ConstrainDevices: crdma's program and Slurm's both in force"
 
 # ------------------------------------------------------------------ sbatch
 step "sbatch --rdma=devices=rxe0,hca-handles=1,memlock=1G"
