@@ -13,6 +13,8 @@
 #    the plugin edits the config.json slurmstepd wrote, the container sees exactly the nodes
 #    asked for (bind mounts of the host's), ibv_devinfo works, and the step's limits hold;
 #  - crdma-hook status shows a running step holding rxe0, as its cgroup files do;
+#  - charliecloud's ch-run, an unprivileged container runtime, inside a job step: the step's
+#    rdma.max, memlock and device gating hold in the container;
 #  - ConstrainDevices=yes (with a GRES, gpu on /dev/full, so Slurm attaches device programs of
 #    its own): a step with --rdma=devices=rxe0 opens rxe0 and not rxe1, Slurm still denies the
 #    GRES file it did not allocate and allows it with --gres; a step without --rdma opens both.
@@ -121,7 +123,7 @@ done
 ok "slurm up: $(sinfo -h -o '%P %t %N %c')"
 
 # as_user CMD...: CMD as the job user, from $WORK, with this file's SLURM_CONF
-as_user() { runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" HOME="$WORK" bash -c 'cd "$HOME" && "$@"' as_user "$@"; }
+as_user() { runuser -u "$user" -- env SLURM_CONF="$SLURM_CONF" HOME="$WORK" USER="$user" bash -c 'cd "$HOME" && "$@"' as_user "$@"; }
 # The task's report: its cgroup, the step cgroup's rdma.max line for rxe0, ulimit -l, two opens.
 report='cg=$(sed -n "s/^0:://p" /proc/self/cgroup); stepcg=/sys/fs/cgroup${cg%/user/*};
 	echo "cgroup $cg";
@@ -327,3 +329,25 @@ EOF
 	ok "srun --container ($rt): the nodes asked for, limits in force"
 done
 rm -f "$S/oci.conf"
+
+# ------------------------------------------------------------------ charliecloud
+command -v ch-run >/dev/null || fail "ch-run not found: scripts/install-deps.sh vm installs charliecloud-runtime"
+step "charliecloud (ch-run $(USER=$user ch-run --version 2>&1), unprivileged) in a job step: the plugin's limits inside"
+C=$WORK/chimage
+make_rootfs "$C"
+chmod 755 "$C"
+# shellcheck disable=SC2016 # expanded in the container
+inside_ch='echo "in $(sed -n "s/^0:://p" /proc/self/cgroup) as $(id -un)"; echo "memlock $(ulimit -l)"
+	echo "uid_map $(tr -s " " </proc/self/uid_map)"
+	ibv_devinfo -d rxe0 | grep -E "state:" | tr -s "\t " " "
+	msg=$( { : <>/dev/infiniband/uverbs1; } 2>&1 ) && echo "uverbs1 opens" || echo "uverbs1: ${msg##*: }"
+	'"$WORK"'/crdma-vm-open -d rxe0 -n 2'
+capture as_user srun --rdma=devices=rxe0,hca-handles=1,memlock=1G ch-run -b /usr:/usr "$C" -- sh -c "$inside_ch"
+show
+assert_match "$OUT" "in /system\.slice/([^/]+_)?slurmstepd\.scope/job_[0-9]+/step_0/user/task_0 as $user" "ch-run's process: the job user, in the step's task cgroup"
+assert_not_contains "$OUT" 'uid_map 0 0 4294967295' "a user namespace of its own (a container, not the host's)"
+assert_contains "$OUT" 'memlock 1048576' "ulimit -l in the container"
+assert_contains "$OUT" 'state: PORT_ACTIVE' "ibv_devinfo -d rxe0 in the container"
+assert_contains "$OUT" 'uverbs1: Operation not permitted' "rxe1's node denied in the container (ConstrainDevices)"
+assert_contains "$OUT" 'opened=1 errno=11 (EAGAIN)' "the step's hca-handles=1 holds in the container"
+ok "charliecloud: an unprivileged container in a job step gets the plugin's limits"
