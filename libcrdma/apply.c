@@ -18,6 +18,7 @@
 #include "devcgroup.h"
 #include "devnodes.h"
 #include "error.h"
+#include "fault.h"
 #include "netlink.h"
 #include "netns.h"
 #include "plan.h"
@@ -387,6 +388,9 @@ int crdma_plan_apply(struct crdma_context *ctx, const struct crdma_plan *plan,
                 r = crdma_memlock_raise(ctx, p.pin.pid, plan->memlock, &a.memlock, err);
         if (r >= 0 && p.netns_fd >= 0)
                 r = apply_moves(ctx, plan, p.netns_fd, &a, err);
+        if (r >= 0 && CRDMA_FAULT(ctx, "stall"))
+                for (;;)
+                        pause(); /* everything applied, nothing returned: killed here */
         if (r >= 0 && !crdma_pinned_alive(&p.pin))
                 r = crdma_fail(err, ESRCH, "process %d: the container's process exited while crdma "
                                "applied its plan", (int) c->pid);

@@ -29,6 +29,8 @@ struct scan {
         /* Only some devices are in the list (a targeted scan): a char device
          * of another device is skipped, not a broken tree. */
         bool partial;
+        /* A named device in another network namespace is listed, `elsewhere`. */
+        bool elsewhere;
 };
 
 static void device_clear(struct crdma_device *d)
@@ -381,7 +383,9 @@ static int scan_chardev(struct scan *s, int classfd, const char *cls, const char
                 if (r < 0)
                         return r;
                 uint64_t port;
-                if (crdma_parse_decimal(port_text, 255, &port) < 0 || !has_port(dev, (unsigned) port))
+                /* A device elsewhere has no ports to check against from here. */
+                if (crdma_parse_decimal(port_text, 255, &port) < 0 ||
+                    (!dev->elsewhere && !has_port(dev, (unsigned) port)))
                         return broken(s, cls, name, "port", "not a port of its device");
                 cd.port = (unsigned) port;
         }
@@ -569,6 +573,16 @@ static int scan_named_devices(struct scan *s, int sysfd, const struct crdma_strv
                     find_device(list, names->v[i]))
                         continue;
                 if (faccessat(fd, names->v[i], F_OK, AT_SYMLINK_NOFOLLOW) < 0) {
+                        if (errno == ENOENT && s->elsewhere &&
+                            crdma_device_in_other_netns(s->ctx, names->v[i])) {
+                                struct crdma_device *d = &list->devs[list->n];
+                                *d = (struct crdma_device){ .index = -1, .elsewhere = true };
+                                d->name = strdup(names->v[i]);
+                                if (!d->name)
+                                        return crdma_fail_oom(s->err);
+                                list->n++;
+                                continue;
+                        }
                         if (errno == ENOENT)
                                 continue;
                         return crdma_fail_errno(s->err, errno, "%s/class/infiniband/%s: cannot read",
@@ -591,8 +605,9 @@ static void sort_chardevs(struct crdma_device_list *list)
                               sizeof(struct crdma_chardev), chardev_cmp);
 }
 
-/* names NULL: every device (the full scan). */
-static int devices_scan(struct crdma_context *ctx, const struct crdma_strv *names,
+/* names NULL: every device (the full scan); `elsewhere`: see
+ * crdma_devices_scan_exclusive(). */
+static int devices_scan(struct crdma_context *ctx, const struct crdma_strv *names, bool elsewhere,
                         struct crdma_device_list **out, struct crdma_error **err)
 {
         int sysfd = crdma_context_root_fd(ctx, CRDMA_ROOT_SYSFS, err);
@@ -607,7 +622,7 @@ static int devices_scan(struct crdma_context *ctx, const struct crdma_strv *name
          * optional file, so they always get an error slot of their own. */
         struct crdma_error *local = NULL;
         struct scan s = { ctx, crdma_context_root_path(ctx, CRDMA_ROOT_SYSFS), list, &local,
-                          names != NULL };
+                          names != NULL, elsewhere };
 
         int r;
         if (names) {
@@ -641,7 +656,7 @@ static int devices_scan(struct crdma_context *ctx, const struct crdma_strv *name
 int crdma_devices_scan(struct crdma_context *ctx, struct crdma_device_list **out,
                        struct crdma_error **err)
 {
-        return devices_scan(ctx, NULL, out, err);
+        return devices_scan(ctx, NULL, false, out, err);
 }
 
 int crdma_devices_scan_for(struct crdma_context *ctx, const struct crdma_request *req,
@@ -649,7 +664,16 @@ int crdma_devices_scan_for(struct crdma_context *ctx, const struct crdma_request
 {
         if (!req)
                 return crdma_fail(err, EINVAL, "crdma_devices_scan_for: NULL request");
-        return devices_scan(ctx, req->all_devices ? NULL : &req->devices, out, err);
+        return devices_scan(ctx, req->all_devices ? NULL : &req->devices, false, out, err);
+}
+
+int crdma_devices_scan_exclusive(struct crdma_context *ctx, const struct crdma_request *req,
+                                 struct crdma_device_list **out, struct crdma_error **err)
+{
+        if (!req)
+                return crdma_fail(err, EINVAL, "crdma_devices_scan_exclusive: NULL request");
+        return devices_scan(ctx, req->all_devices ? NULL : &req->devices, !req->all_devices, out,
+                            err);
 }
 
 /* ----------------------------------------------------------- accessors */

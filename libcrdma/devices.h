@@ -34,6 +34,11 @@ struct crdma_device {
         unsigned n_ports;
         struct crdma_chardev *chardevs;
         size_t n_chardevs;
+        /* In another network namespace (exclusive mode): not in this one's
+         * class/infiniband, so only its char devices are known, from the
+         * classes that list every device whatever its namespace.  Only
+         * crdma_devices_scan_exclusive() makes such entries. */
+        bool elsewhere;
 };
 
 struct crdma_device_list {
@@ -45,6 +50,14 @@ struct crdma_device_list {
         bool netns_known;
         enum crdma_netns netns_mode;
 };
+
+/* crdma_devices_scan_for() for an exclusive-mode request: a named device
+ * that is in another network namespace is listed too, marked `elsewhere`
+ * (a pod's second container asks for the device its first one moved into the
+ * pod's namespace; crdma_netns_move() then tells that namespace from any
+ * other). */
+int crdma_devices_scan_exclusive(struct crdma_context *ctx, const struct crdma_request *req,
+                                 struct crdma_device_list **out, struct crdma_error **err);
 
 /* The uverbs char device of a device, or NULL. */
 const struct crdma_chardev *crdma_device_uverbs(const struct crdma_device *dev);

@@ -30,6 +30,9 @@ static const struct {
         { "prlimit", EPERM },         /* no CAP_SYS_RESOURCE */
         { "netns-move", EPERM },      /* no CAP_NET_ADMIN over the namespace */
         { "netns-return", ENODEV },   /* release: moving a device back */
+        /* Not a failure: the apply stops after its last change and waits to be
+         * killed, as a hook that a runtime kills past its timeout. */
+        { "stall", 0 },
 };
 
 static const char *known_steps(char *buf, size_t len)
@@ -101,8 +104,11 @@ bool crdma_fault_hit(struct crdma_context *ctx, const char *step)
         struct crdma_fault *f = &ctx->fault;
         if (!f->step || strcmp(f->step, step) != 0 || ++f->seen != f->nth)
                 return false;
-        crdma_log(ctx, CRDMA_LOG_DEBUG, "fault injection: %s #%u fails with %s", step, f->nth,
-                  strerrorname_np(f->errnum));
+        if (f->errnum)
+                crdma_log(ctx, CRDMA_LOG_DEBUG, "fault injection: %s #%u fails with %s", step,
+                          f->nth, strerrorname_np(f->errnum));
+        else
+                crdma_log(ctx, CRDMA_LOG_DEBUG, "fault injection: %s #%u", step, f->nth);
         errno = f->errnum;
         return true;
 }

@@ -11,7 +11,9 @@
  * creates the context (read by crdma_context_new), or crdma_fault_set() in
  * unit tests.  The Nth time (default 1st) STEP is reached, the checkpoint
  * sets errno to the step's errno (the table in fault.c) and returns true;
- * the caller then takes the path of a failed system call. */
+ * the caller then takes the path of a failed system call.  One step is no
+ * failure: "stall" stops crdma_plan_apply after its last change until the
+ * process is killed (a hook a runtime kills past its timeout). */
 #ifndef CRDMA_FAULT_H
 #define CRDMA_FAULT_H
 

@@ -7,10 +7,12 @@
 #include <errno.h>
 
 #include "cleanup.h"
+#include "devices.h"
 #include "error.h"
 #include "netlink.h"
 #include "netns.h"
 #include "plan.h"
+#include "request.h"
 
 int crdma_plan_make(struct crdma_context *ctx, const struct crdma_request *req,
                     struct crdma_plan **out, struct crdma_error **err)
@@ -23,7 +25,9 @@ int crdma_plan_make(struct crdma_context *ctx, const struct crdma_request *req,
         _cleanup_(crdma_device_list_freep) struct crdma_device_list *devices = NULL;
         int r = crdma_policy_load(ctx, &policy, err);
         if (r >= 0)
-                r = crdma_devices_scan_for(ctx, req, &devices, err);
+                r = req->netns == CRDMA_NETNS_EXCLUSIVE
+                            ? crdma_devices_scan_exclusive(ctx, req, &devices, err)
+                            : crdma_devices_scan_for(ctx, req, &devices, err);
         if (r >= 0)
                 r = crdma_plan_new(ctx, req, devices, policy, out, err);
         return r;

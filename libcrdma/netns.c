@@ -30,6 +30,7 @@
 
 #include "cleanup.h"
 #include "context.h"
+#include "devices.h"
 #include "error.h"
 #include "fault.h"
 #include "netlink.h"
@@ -241,9 +242,14 @@ int crdma_netns_move(struct crdma_context *ctx, const char *name, int netns_fd,
                         *undo = TAKE_PTR(u);
                         return 0;
                 }
+                if (crdma_device_in_other_netns(ctx, name))
+                        return crdma_refuse(err, EBUSY, "device %s: in another network namespace "
+                                            "(exclusive mode: another container holds it); it "
+                                            "comes back when that container ends, or ask for "
+                                            "another device (`crdma-hook devices` lists those "
+                                            "here)", name);
                 return crdma_refuse(err, ENODEV, "device %s: no such RDMA device in the host's "
-                                    "network namespace (unknown, or moved into another network "
-                                    "namespace)", name);
+                                    "network namespace", name);
         }
 
         /* Everything that can fail is done before the move: after it, only success. */

@@ -40,11 +40,12 @@ deb=(debhelper dpkg-dev fakeroot lintian libcmocka-dev jq python3)
 # their names carry the kernel's ABI number, so they are not listed here):
 # Debian's 6.1 kernels are built with gcc-12, kbuild's objtool needs libelf1.
 # slurmctld, slurmd, slurm-client, munge: 18-slurm runs Debian's Slurm on one node;
-# charliecloud-runtime: its ch-run, an unprivileged container runtime, in a job step there.
+# charliecloud-runtime: its ch-run, an unprivileged container runtime, in a job step there;
+# catatonit: podman 4 builds a pod's infra image from it, offline (62-exclusive-podman).
 vm=(qemu-system-x86 busybox-static kmod cpio gzip xz-utils zstd util-linux procps
     crun runc podman conmon docker.io containerd iproute2 rdma-core ibverbs-providers
     ibverbs-utils perftest jq python3 bpftool gcc libc6-dev libibverbs-dev make gcc-12 libelf1
-    slurmctld slurmd slurm-client munge charliecloud-runtime)
+    slurmctld slurmd slurm-client munge charliecloud-runtime catatonit)
 # gnuplot-nox: bench/plot.sh draws the hook-time plot as PNG (pngcairo).
 bench=(gnuplot-nox)
 

@@ -329,7 +329,7 @@ static void test_switch(void **state)
         assert_string_equal(crdma_error_message(err),
                             "CRDMA_FAULT=mknd: unknown step; the steps are mknod, chown, "
                             "devices.allow, bpf-load, bpf-replace, subtree_control, rdma.max, "
-                            "prlimit, netns-move, netns-return");
+                            "prlimit, netns-move, netns-return, stall");
         crdma_error_free(err);
         const char *bad[] = { "mknod:", "mknod:0", "mknod:x", "mknod:1:2", "mknod:1001" };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {

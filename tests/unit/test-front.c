@@ -227,8 +227,10 @@ static void netns_mode(void **state)
 }
 
 /* Exclusive mode: a device another container's namespace holds is invisible
- * in class/infiniband here but keeps its class/infiniband_verbs entry; the
- * refusal says so instead of "no such device". */
+ * in class/infiniband here but keeps its class/infiniband_verbs entry.  A
+ * shared request is refused, saying so instead of "no such device"; an
+ * exclusive one is planned from that entry (a pod's second container: the
+ * move then tells the pod's namespace from another container's). */
 static void device_held_elsewhere(void **state)
 {
         (void) state;
@@ -242,6 +244,8 @@ static void device_held_elsewhere(void **state)
         }
         snprintf(path, sizeof(path), "%s/class/infiniband_verbs/uverbs2/ibdev", dir);
         fixture_write_file(path, "crdmatest0\n");
+        snprintf(path, sizeof(path), "%s/class/infiniband_verbs/uverbs2/dev", dir);
+        fixture_write_file(path, "231:194\n");
         snprintf(path, sizeof(path), "%s/policy.json", dir);
         fixture_write_file(path, "{\"version\": 1, \"devices\": [\"crdmatest*\"]}\n");
         struct crdma_context *ctx = NULL;
@@ -264,6 +268,21 @@ static void device_held_elsewhere(void **state)
         err = NULL;
         assert_int_equal(crdma_plan_from_request(ctx, none, 1, &plan, &err), -ENODEV);
         crdma_error_free(err);
+        err = NULL;
+
+        static const struct crdma_kv excl[] = { { "io.crdma.devices", "crdmatest0" },
+                                                { "io.crdma.netns", "exclusive" },
+                                                { "io.crdma.rdma-cm", "false" } };
+        assert_int_equal(crdma_plan_from_request(ctx, excl, 3, &plan, &err), 0);
+        assert_int_equal(crdma_plan_node_count(plan), 1);
+        const char *node = NULL;
+        char type = 0;
+        unsigned major = 0, minor = 0, mode = 0;
+        assert_int_equal(crdma_plan_node(plan, 0, &node, &type, &major, &minor, &mode), 0);
+        assert_string_equal(node, "/dev/infiniband/uverbs2");
+        assert_int_equal(major, 231);
+        assert_int_equal(minor, 194);
+        crdma_plan_free(plan);
         crdma_context_free(ctx);
         assert_int_equal(fixture_rm_tree(dir), 0);
 }

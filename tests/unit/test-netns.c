@@ -402,9 +402,35 @@ static void test_move_unknown_device(void **state)
         assert_null(u);
         assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_REFUSED);
         assert_string_equal(crdma_error_message(err),
-                            "device mlx5_7: no such RDMA device in the host's network namespace "
-                            "(unknown, or moved into another network namespace)");
+                            "device mlx5_7: no such RDMA device in the host's network namespace");
         crdma_error_free(err);
+}
+
+/* Exclusive mode: a device in neither the host's nor the container's namespace, which
+ * class/infiniband_verbs still lists, is another container's: refused as busy, naming it. */
+static void test_move_held_by_another(void **state)
+{
+        struct fixture *f = with_other_netns(state);
+        char dir[64], path[160];
+        fixture_tmpdir(dir, sizeof(dir), "held");
+        snprintf(path, sizeof(path), "%s/class/infiniband_verbs/uverbs3/ibdev", dir);
+        fixture_write_file(path, "mlx5_7\n");
+        assert_int_equal(crdma_context_set_root(f->ctx, CRDMA_ROOT_SYSFS, dir, NULL), 0);
+        static const char *const host[] = { "rxe0" };
+        static const uint32_t host_idx[] = { 1 };
+        reply_devices(nl_script_expect(&f->s, RDMA_NLDEV_CMD_GET, false), host, host_idx, 1);
+        nl_replay_done(nl_script_expect(&f->s, RDMA_NLDEV_CMD_GET, true));
+
+        struct crdma_netns_undo *u = NULL;
+        struct crdma_error *err = NULL;
+        assert_int_equal(crdma_netns_move(f->ctx, "mlx5_7", f->other_netns, &u, &err), -EBUSY);
+        assert_null(u);
+        assert_int_equal(crdma_error_kind(err), CRDMA_ERROR_REFUSED);
+        assert_non_null(strstr(crdma_error_message(err), "device mlx5_7: in another network "
+                                                         "namespace (exclusive mode: another "
+                                                         "container holds it)"));
+        crdma_error_free(err);
+        assert_int_equal(fixture_rm_tree(dir), 0);
 }
 
 static void test_move_already_there(void **state)
@@ -512,6 +538,7 @@ int main(void)
                 T(test_move_in_shared_mode_refused),
                 T(test_move_eperm),
                 T(test_move_unknown_device),
+                T(test_move_held_by_another),
                 T(test_move_already_there),
                 T(test_move_into_host_netns_refused),
                 T(test_move_target_not_netns),

@@ -39,8 +39,20 @@ server_limits() {
 	SERVER_MAX=$(rdma_line "$SERVER_CG/rdma.max" rxe0 || echo "(none)")
 }
 PERF_ON_LISTEN=server_limits
-run_pair() { perftest_pair "$@" >/dev/null; }
-host_pair() { perftest_host_pair "$@" >/dev/null; HOST=$CLIENT; }
+# A pair's own lines (both sides' output, its checks) go to a log, which a failure shows: the
+# check that failed exits the demo from inside the pair.
+PAIR_LOG=$WORK/pair.log
+demo_exit() {
+	local st=$?
+	if ((st != 0)) && [[ -s $PAIR_LOG ]]; then
+		echo "--- the last perftest pair's output ($PAIR_LOG):"
+		tail -n 40 "$PAIR_LOG"
+	fi
+	lib_cleanup
+}
+trap demo_exit EXIT
+run_pair() { perftest_pair "$@" >"$PAIR_LOG"; }
+host_pair() { perftest_host_pair "$@" >"$PAIR_LOG"; HOST=$CLIENT; }
 
 bw() { grep -E '^ *65536 +[0-9]+ +' <<<"$1" | awk '{ print $4 }'; }
 lat() { grep -E '^ *2 +[0-9]+ +' <<<"$1" | awk '{ print $5 }'; }
