@@ -616,7 +616,7 @@ testdev_load() {
 # testdev_keep: leave the module loaded at exit. A device whose rdma.max a container's cgroup
 # set must not unregister after that cgroup is gone: Debian's 6.1 kernel then hits
 # "kernel BUG at lib/list_debug.c" in rdmacg_unregister_device (the dead cgroup's resource
-# pool is still on the device's list), seen in tests/vm/unstable/61-exclusive-move.
+# pool is still on the device's list), seen in tests/vm 61-exclusive-move.
 testdev_keep() { TESTDEV_LOADED=0; }
 testdev_unload() {
 	capture rmmod crdma_testdev
