@@ -133,6 +133,20 @@ static int set_path(char **to, const char *arg, size_t key_len)
         return *to ? 0 : -1;
 }
 
+/* constrain_devices=VALUE: 0 set, 1 not a value it takes. */
+static int set_constrain(const char *value)
+{
+        if (strcmp(value, "yes") == 0)
+                step.constrain = 1;
+        else if (strcmp(value, "no") == 0)
+                step.constrain = 0;
+        else if (strcmp(value, "auto") == 0)
+                step.constrain = -1;
+        else
+                return 1;
+        return 0;
+}
+
 static int parse_plugstack_args(int ac, char **av)
 {
         step.constrain = -1;
@@ -142,12 +156,8 @@ static int parse_plugstack_args(int ac, char **av)
                         r = set_path(&step.policy, av[i], 7);
                 else if (strncmp(av[i], "cgroup_conf=", 12) == 0)
                         r = set_path(&step.cgroup_conf, av[i], 12);
-                else if (strcmp(av[i], "constrain_devices=yes") == 0)
-                        step.constrain = 1, r = 0;
-                else if (strcmp(av[i], "constrain_devices=no") == 0)
-                        step.constrain = 0, r = 0;
-                else if (strcmp(av[i], "constrain_devices=auto") == 0)
-                        step.constrain = -1, r = 0;
+                else if (strncmp(av[i], "constrain_devices=", 18) == 0)
+                        r = set_constrain(av[i] + 18);
                 if (r < 0)
                         return -1;
                 if (r == 0)
