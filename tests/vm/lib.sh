@@ -626,6 +626,21 @@ testdev_unload() {
 	note "rmmod crdma_testdev"
 }
 
+# ------------------------------------------------------------------ siw
+# siw_load (# vm-needs: siw): Soft-iWARP's module, built for this kernel from its own source,
+# after what it needs from the kernel's modules (libcrc32c), from the cached kernel tree.
+# It stays loaded: its links go with the namespaces the scenario deletes.
+siw_load() {
+	[[ -n ${CRDMA_VM_SIW:-} ]] ||
+		fail "no siw.ko in this run: the scenario needs a '# vm-needs: siw' line (tests/vm/run builds the module then)"
+	[[ -d /sys/module/siw ]] && return 0
+	capture modprobe -d "$CRDMA_VM_MODROOT" -S "$CRDMA_VM_KVER" libcrc32c
+	[[ $RC == 0 ]] || fail "modprobe libcrc32c (from $CRDMA_VM_MODROOT): exit $RC: $OUT"
+	capture insmod "$CRDMA_VM_SIW"
+	[[ $RC == 0 ]] || fail "insmod $CRDMA_VM_SIW: exit $RC: $OUT; kernel: $(dmesg | tail -n 5)"
+	note "insmod $CRDMA_VM_SIW"
+}
+
 # ------------------------------------------------------------------ perftest
 # The one perftest pair of tests/vm, the demo and bench/vm: a server on rxe0, a client on
 # rxe1, over the link-local GIDs (05-perftest says why), the TCP exchange to VETH0_IP.

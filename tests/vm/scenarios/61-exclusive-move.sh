@@ -15,6 +15,9 @@
 #  - fault injection on the real kernel: the second of two moves fails, the first device is
 #    moved back and the container does not run; the createRuntime stage failing after the
 #    move (as when a runtime kills a hook past its timeout): the device comes back;
+#  - a named netns (a pod's) that outlives the container: poststop returns both devices; a
+#    fault at the first return: poststop warns naming it, the other comes back, and deleting
+#    the namespace returns the first;
 #  - the move and the return, timed; start-up in exclusive mode against shared mode.
 # vm-needs: exclusive testdev
 # vm-timeout: 400
@@ -22,6 +25,7 @@
 . "${BASH_SOURCE[0]%/*}/../lib.sh"
 
 need_hook
+trap 'ip netns delete crdma-pod 2>/dev/null || true' EXIT
 ibopen=$CRDMA_VM_TOOLS/crdma-vm-ibopen
 [[ -x $ibopen ]] || fail "$ibopen is not built"
 testdev_load 2
@@ -172,6 +176,55 @@ if [[ -x $FAULT_HOOK ]]; then
 else
 	fail "$FAULT_HOOK is not built (tests/fault/meson.build)"
 fi
+
+step "a named network namespace (a pod's): poststop returns the devices while it lives on"
+# A netns that outlives the container (a pod's, bind-mounted under /run/netns) keeps what was
+# moved into it: the kernel returns devices only when a namespace dies, so poststop must.
+ip netns add crdma-pod || fail "ip netns add crdma-pod"
+pod_net='.linux.namespaces |= map(if .type == "network" then .path = "/run/netns/crdma-pod" else . end)'
+# shellcheck disable=SC2054 # one annotation value
+two=(--annotation io.crdma.devices=crdmatest0,crdmatest1 --annotation io.crdma.netns=exclusive)
+b=$WORK/pod-return
+oci_bundle "$b" "${hooks[@]}" "${two[@]}" --jq "$pod_net" -- sh -c "$view"
+capture run_runc "$b"
+show
+assert_eq 0 "$RC" "runc run in /run/netns/crdma-pod"
+assert_contains "$OUT" "crdmatest1" "the container saw both devices"
+back_in_host "poststop, crdma-pod still alive"
+[[ -e /sys/class/infiniband/crdmatest1 ]] || fail "crdmatest1 stayed in crdma-pod"
+ok "crdmatest1 is back too"
+ip netns exec crdma-pod ls /sys/class/infiniband | grep -q crdmatest &&
+	fail "crdma-pod still holds a crdmatest device"
+ok "crdma-pod holds no device"
+
+step "a fault at the return: poststop warns, naming the device; the namespace's end returns it"
+b=$WORK/fault-return
+# A runtime drops a hook's stderr when it exits 0, and poststop never fails a container that
+# is gone (the system log has the warning too): a wrapper keeps the stderr to read here.
+teer=$WORK/poststop-fault.sh
+cat >"$teer" <<SH
+#!/bin/bash
+CRDMA_FAULT=netns-return:1 exec $FAULT_HOOK --policy $policy poststop 2>>$WORK/poststop-fault.err
+SH
+chmod +x "$teer"
+oci_bundle "$b" --hook createRuntime "$CRDMA_HOOK --policy $policy createRuntime" \
+	--hook poststop "$teer" --bind "$CRDMA_VM_TOOLS:/opt/crdma-vm" "${two[@]}" --jq "$pod_net" \
+	-- sh -c "$view"
+capture run_runc "$b"
+show
+assert_eq 0 "$RC" "runc run: a poststop failure does not fail the container"
+OUT=$(cat "$WORK/poststop-fault.err")
+show
+assert_contains "$OUT" "crdma-hook: warning: container fault-return: device crdmatest0: moving it back to the host's network namespace failed" \
+	"poststop's warning names the container and the device it could not return"
+[[ -e /sys/class/infiniband/crdmatest1 ]] || fail "crdmatest1 was not returned"
+ok "crdmatest1, whose return did not fail, is back"
+in_host && fail "crdmatest0 is in the host's namespace: the injected fault did not hit"
+ip netns exec crdma-pod ls /sys/class/infiniband | grep -qx crdmatest0 ||
+	fail "crdmatest0 is neither in the host's namespace nor in crdma-pod"
+ok "crdmatest0 stays in crdma-pod, as the warning says"
+ip netns delete crdma-pod
+back_in_host "ip netns delete crdma-pod (the kernel's return)"
 
 step "the createRuntime stage failing after the move: the device comes back"
 # As when a runtime kills a hook past its timeout after crdma-hook moved the device: a wrapper
