@@ -42,10 +42,11 @@ deb=(debhelper dpkg-dev fakeroot lintian libcmocka-dev jq python3)
 # slurmctld, slurmd, slurm-client, munge: 18-slurm runs Debian's Slurm on one node;
 # charliecloud-runtime: its ch-run, an unprivileged container runtime, in a job step there;
 # catatonit: podman 4 builds a pod's infra image from it, offline (62-exclusive-podman).
+# rdmacm-utils: rping between containers over siw (64-siw-rdmacm).
 vm=(qemu-system-x86 busybox-static kmod cpio gzip xz-utils zstd util-linux procps
     crun runc podman conmon docker.io containerd iproute2 rdma-core ibverbs-providers
     ibverbs-utils perftest jq python3 bpftool gcc libc6-dev libibverbs-dev make gcc-12 libelf1
-    slurmctld slurmd slurm-client munge charliecloud-runtime catatonit)
+    slurmctld slurmd slurm-client munge charliecloud-runtime catatonit rdmacm-utils)
 # gnuplot-nox: bench/plot.sh draws the hook-time plot as PNG (pngcairo).
 bench=(gnuplot-nox)
 

@@ -11,7 +11,7 @@ cd /
 # shellcheck source=/dev/null
 . "$out/run.conf"
 export CRDMA_REPO CRDMA_BUILD_DIR CRDMA_VM_TOOLS CRDMA_VM_OUT CRDMA_VM_KVER CRDMA_VM_BOOT
-export CRDMA_VM_TESTDEV CRDMA_VM_DEBS
+export CRDMA_VM_TESTDEV CRDMA_VM_SIW CRDMA_VM_MODROOT CRDMA_VM_DEBS
 export CRDMA_HOOK=$CRDMA_BUILD_DIR/hook/crdma-hook
 
 console() { echo "$*" >/dev/console; }

@@ -16,7 +16,8 @@
 # CRDMA_ARTIFACTS (a dir in the run directory for files worth keeping; kept with --keep),
 # CRDMA_VM_BOOT (default, or exclusive: a "# vm-needs: exclusive" scenario's boot, ib_core
 # loaded with netns_mode=0), CRDMA_VM_TESTDEV (crdma_testdev.ko when a scenario of the run has
-# "# vm-needs: testdev", else empty; testdev_load below), CRDMA_VM_DEBS (the directory of
+# "# vm-needs: testdev", else empty; testdev_load below), CRDMA_VM_SIW and CRDMA_VM_MODROOT
+# (siw.ko and the cached kernel tree, with "# vm-needs: siw"; siw_load), CRDMA_VM_DEBS (the directory of
 # the Debian packages scripts/build-deb.sh built, when a scenario of the run has
 # "# vm-needs: deb", else empty; need_debs below).
 set -euo pipefail
