@@ -59,7 +59,7 @@ int cli_fail_logged(struct crdma_error *err)
 
 static void log_to_stderr(enum crdma_log_level level, const char *message, void *userdata)
 {
-        const struct cli *cli = userdata;
+        struct cli *cli = userdata;
         /* A hook's stderr is dropped when it succeeds (and by crun always):
          * what the admin must know also goes to the system log. */
         if (cli->hook_stage && level <= CRDMA_LOG_WARNING) {
@@ -67,6 +67,8 @@ static void log_to_stderr(enum crdma_log_level level, const char *message, void 
                 syslog(level <= CRDMA_LOG_ERROR ? LOG_ERR : LOG_WARNING, "%s", message);
                 closelog();
         }
+        if (level <= CRDMA_LOG_WARNING)
+                cli->warnings++;
         const char *tag = level <= CRDMA_LOG_ERROR     ? "error"
                           : level <= CRDMA_LOG_WARNING ? "warning"
                           : level <= CRDMA_LOG_INFO    ? "info"

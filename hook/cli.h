@@ -30,6 +30,7 @@ struct cli {
         bool debug;
         bool json;
         bool hook_stage; /* run by a runtime: warnings go to syslog too */
+        unsigned warnings; /* logged so far: poststop's exit status */
         const char *config;
         const char *runtime; /* --runtime: runc, crun or auto (NULL: auto) */
         bool dry_run;

@@ -35,9 +35,16 @@ int cli_inject(struct cli *cli)
         return run_stage(cli, crdma_state_inject);
 }
 
-/* A container that is gone is never failed: what cannot be undone comes as
- * a warning (stderr and the system log); only a bad state or request fails. */
+/* What cannot be undone for a container that is gone (a device left in a
+ * pod's namespace) is a warning, on stderr and in the system log, and exit 3
+ * so that the runtime says so too: runc logs the hook's stderr, podman warns
+ * naming the hook; neither fails the container or its removal for it, crun
+ * ignores a failed poststop. */
 int cli_poststop(struct cli *cli)
 {
-        return run_stage(cli, crdma_state_release);
+        unsigned before = cli->warnings;
+        int r = run_stage(cli, crdma_state_release);
+        if (r == CLI_EXIT_OK && cli->warnings > before)
+                return CLI_EXIT_SYSTEM;
+        return r;
 }

@@ -322,9 +322,11 @@ static int move_back(struct crdma_context *ctx, int netns_fd, const char *const 
                                                    sizeof(ack));
                 if (r < 0) {
                         if (first == 0)
-                                first = crdma_fail_errno(err, r, "device %s: moving it back to "
-                                                         "the host's network namespace failed%s%s",
-                                                         name, colon(ack), ack);
+                                first = crdma_fail_errno_hint(
+                                        err, r, "it comes back when that namespace is deleted "
+                                                "(a pod's: when the pod is removed)",
+                                        "device %s: moving it back to the host's network "
+                                        "namespace failed%s%s", name, colon(ack), ack);
                         continue;
                 }
                 crdma_log(ctx, CRDMA_LOG_INFO, "device %s: moved back to the host's network "

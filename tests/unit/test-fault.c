@@ -550,7 +550,8 @@ static void test_netns_move_rollback_fails(void **state)
         assert_non_null(strstr(crdma_error_message(err),
                                "; rolling back also failed: device rxe0: moving it back to the "
                                "host's network namespace failed: Device is busy: Device or "
-                               "resource busy"));
+                               "resource busy; it comes back when that namespace is deleted "
+                               "(a pod's: when the pod is removed)"));
         crdma_error_free(err);
         crdma_container_free(c);
         crdma_plan_free(plan);
@@ -582,7 +583,8 @@ static void test_netns_return(void **state)
         struct crdma_error *err = NULL;
         assert_int_equal(crdma_release(f->ctx, req, netns, &err), -ENODEV);
         assert_string_equal(crdma_error_message(err), "device rxe0: moving it back to the host's "
-                            "network namespace failed: No such device");
+                            "network namespace failed: No such device; it comes back when "
+                            "that namespace is deleted (a pod's: when the pod is removed)");
         crdma_error_free(err);
         crdma_request_free(req);
 }

@@ -309,7 +309,8 @@ static void test_return_failure_names_device(void **state)
         assert_string_equal(crdma_error_message(err),
                             "device mlx5_1: moving it back to the host's network namespace failed: "
                             "Missing CAP_NET_ADMIN in the target net namespace: Operation not "
-                            "permitted");
+                            "permitted; it comes back when that namespace is deleted (a "
+                            "pod's: when the pod is removed)");
         crdma_error_free(err);
 }
 

@@ -619,6 +619,21 @@ testdev_load() {
 # "kernel BUG at lib/list_debug.c" in rdmacg_unregister_device (the dead cgroup's resource
 # pool is still on the device's list), seen in tests/vm 61-exclusive-move.
 testdev_keep() { TESTDEV_LOADED=0; }
+# testdev_in_host [DEV]: DEV (default crdmatest0) is in the guest's own network namespace (its
+# sysfs entry and `rdma dev`); testdev_back WHAT [DEV]: wait up to 15 s for that, or fail
+# saying DEV did not come back after WHAT
+testdev_in_host() {
+	local d=${1:-crdmatest0}
+	[[ -e /sys/class/infiniband/$d ]] && rdma dev show "$d" >/dev/null 2>&1
+}
+testdev_back() {
+	local d=${2:-crdmatest0} end=$((SECONDS + 15))
+	until testdev_in_host "$d"; do
+		((SECONDS < end)) || fail "$1: $d did not come back to the host's namespace"
+		sleep 0.2
+	done
+	ok "$1: $d is back in the host's namespace"
+}
 testdev_unload() {
 	capture rmmod crdma_testdev
 	[[ $RC == 0 ]] || fail "rmmod crdma_testdev: exit $RC: $OUT"

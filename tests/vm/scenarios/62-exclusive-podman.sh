@@ -33,15 +33,6 @@ done
 excl=(--annotation io.crdma.devices=crdmatest0 --annotation io.crdma.netns=exclusive)
 # shellcheck disable=SC2016 # expanded in the container
 view='ls /sys/class/infiniband; ls /dev/infiniband'
-in_host() { [[ -e /sys/class/infiniband/crdmatest0 ]]; }
-back_in_host() {
-	local end=$((SECONDS + 15))
-	until in_host; do
-		((SECONDS < end)) || fail "$1: crdmatest0 did not come back to the host's namespace"
-		sleep 0.2
-	done
-	ok "$1: crdmatest0 is back in the host's namespace"
-}
 
 for rt in crun runc; do
 	step "podman --runtime $rt, io.crdma.netns=exclusive: moved in, returned at the end"
@@ -51,18 +42,18 @@ for rt in crun runc; do
 	assert_contains "$OUT" "crdmatest0" "the container sees crdmatest0"
 	assert_not_contains "$OUT" "crdmatest1" "... and only it"
 	assert_match "$OUT" 'uverbs[0-9]+' "... with its uverbs node"
-	back_in_host "$rt: podman run ended"
+	testdev_back "$rt: podman run ended"
 
 	step "podman --runtime $rt: rm -f of a running container returns it"
 	podman_run --runtime "$rt" --hooks-dir "$hooks" "${excl[@]}" --name "held-$rt" \
 		-- sh -c 'echo holding; sleep 300' >"$WORK/held-$rt.log" 2>&1 &
 	held=$!
 	wait_for "$WORK/held-$rt.log" '^holding$|rror' 90
-	in_host && fail "crdmatest0 did not move"
+	testdev_in_host && fail "crdmatest0 did not move"
 	ok "crdmatest0 left the host's namespace"
 	podman_cmd rm -f -t 0 "held-$rt" >/dev/null
 	wait "$held" || true
-	back_in_host "$rt: podman rm -f"
+	testdev_back "$rt: podman rm -f"
 done
 
 # ------------------------------------------------------------------ the hook killed
@@ -80,7 +71,7 @@ jq -n --arg hook "$fault_hook" --arg policy "$policy" '{
 for rt in crun runc; do
 	step "podman --runtime $rt: crdma-hook killed past its timeout after the move: the device comes back"
 	rm -f "$WORK/moved-$rt"
-	( for _ in $(seq 100); do in_host || { touch "$WORK/moved-$rt"; break; }; sleep 0.1; done ) &
+	( for _ in $(seq 100); do testdev_in_host || { touch "$WORK/moved-$rt"; break; }; sleep 0.1; done ) &
 	watcher=$!
 	capture podman_run --runtime "$rt" --hooks-dir "$stall" "${excl[@]}" -- echo RAN
 	wait "$watcher" || true
@@ -89,7 +80,7 @@ for rt in crun runc; do
 	assert_not_contains "$OUT" RAN "the container's process did not run"
 	[[ -e $WORK/moved-$rt ]] || fail "crdmatest0 never left the host: the hook did not get to the move"
 	ok "the hook moved crdmatest0, then was killed"
-	back_in_host "$rt: the hook killed"
+	testdev_back "$rt: the hook killed"
 done
 
 # ------------------------------------------------------------------ a pod
@@ -130,7 +121,7 @@ pod_a=$!
 wait_for "$WORK/pod-a.log" '^holding$|rror' 120
 sed 's/^/   | pod-a: /' "$WORK/pod-a.log"
 assert_contains "$(cat "$WORK/pod-a.log")" "crdmatest0" "the pod's first container sees crdmatest0"
-in_host && fail "crdmatest0 did not move into the pod's namespace"
+testdev_in_host && fail "crdmatest0 did not move into the pod's namespace"
 ok "crdmatest0 left the host's namespace for the pod's"
 capture pod_run "${excl[@]}" -- sh -c "$use"
 OUT+=$'\n'$(hook_err)
@@ -138,7 +129,7 @@ show
 assert_eq 0 "$RC" "the pod's second container: exit status"
 assert_contains "$OUT" "crdmatest0" "the second container sees crdmatest0 (moved once, not again)"
 assert_match "$OUT" '/dev/infiniband/uverbs[0-9]+ opens' "... and opens its node"
-in_host && fail "the second container's poststop took crdmatest0 from the pod while pod-a uses it"
+testdev_in_host && fail "the second container's poststop took crdmatest0 from the pod while pod-a uses it"
 ok "the second container ended: crdmatest0 stays in the pod's namespace"
 
 step "a container outside the pod asking for crdmatest0: refused, naming it"
@@ -155,7 +146,7 @@ assert_not_contains "$OUT" "ran-outside" "nothing ran"
 step "the pod's containers end, then the pod: crdmatest0 back in the host's namespace"
 podman_cmd rm -f -t 0 pod-a >/dev/null
 wait "$pod_a" || true
-in_host && fail "pod-a's poststop took crdmatest0 from the pod while the pod lives"
+testdev_in_host && fail "pod-a's poststop took crdmatest0 from the pod while the pod lives"
 ok "no container left, the pod alive: crdmatest0 still the pod's"
 podman_cmd pod rm -f "$pod" >/dev/null
-back_in_host "podman pod rm -f"
+testdev_back "podman pod rm -f"

@@ -40,15 +40,6 @@ etc_restore() {
 }
 trap 'engines_stop; etc_restore' EXIT
 
-in_host() { [[ -e /sys/class/infiniband/crdmatest0 ]] && rdma dev show crdmatest0 >/dev/null 2>&1; }
-back_in_host() { # back_in_host WHAT: crdmatest0 in init_net within 10 s
-	local end=$((SECONDS + 10))
-	until in_host; do
-		((SECONDS < end)) || fail "$1: crdmatest0 did not come back to the host's namespace"
-		sleep 0.2
-	done
-	ok "$1: crdmatest0 is back in the host's namespace"
-}
 
 step "containerd and dockerd up, the crdma runtime in daemon.json"
 engines_start crdma "$shim" --crdma-policy "$policy"
@@ -71,7 +62,7 @@ OUT=$(D logs "$id" 2>&1)
 show
 assert_contains "$OUT" "crdmatest0" "the container sees crdmatest0"
 assert_not_contains "$OUT" "crdmatest1" "... and not the device it did not ask for"
-in_host && fail "crdmatest0 is still in the host's namespace"
+testdev_in_host && fail "crdmatest0 is still in the host's namespace"
 ok "the host's rdma dev and sysfs lost crdmatest0"
 read -r _ node numbers got <<<"$(grep '^node ' <<<"$OUT")"
 [[ -n $node ]] || fail "no crdmatest0 node in the container"
@@ -90,23 +81,23 @@ assert_contains "$OUT" "device crdmatest0: in another network namespace (exclusi
 
 step "docker stop: back in the host"
 D stop -t 1 "$id" >/dev/null
-back_in_host "docker stop"
+testdev_back "docker stop"
 D rm "$id" >/dev/null
 
 step "docker kill -s KILL: back in the host"
 id=$(D run -d --runtime crdma "${common[@]}" "${excl[@]}" crdma-vm sh -c 'echo holding; sleep 600')
 until_ok 60 sh -c "/usr/bin/docker -H unix://$ENGINES_RUN/docker.sock logs $id 2>&1 | grep -q holding"
-in_host && fail "crdmatest0 did not move"
+testdev_in_host && fail "crdmatest0 did not move"
 D kill -s KILL "$id" >/dev/null
-back_in_host "docker kill -s KILL"
+testdev_back "docker kill -s KILL"
 D rm "$id" >/dev/null
 
 step "docker rm -f of a running container: back in the host"
 id=$(D run -d --runtime crdma "${common[@]}" "${excl[@]}" crdma-vm sh -c 'echo holding; sleep 600')
 until_ok 60 sh -c "/usr/bin/docker -H unix://$ENGINES_RUN/docker.sock logs $id 2>&1 | grep -q holding"
-in_host && fail "crdmatest0 did not move"
+testdev_in_host && fail "crdmatest0 did not move"
 D rm -f "$id" >/dev/null
-back_in_host "docker rm -f"
+testdev_back "docker rm -f"
 
 step "ctr run --runc-binary crdma-runtime: moved in, used, back"
 D save crdma-vm | C image import - >/dev/null
@@ -120,6 +111,6 @@ show
 assert_eq 0 "$RC" "ctr run exit status"
 assert_contains "$OUT" "crdmatest0" "the ctr container saw crdmatest0"
 assert_contains "$OUT" "errno=0" "... and opened its node"
-back_in_host "ctr task ended"
+testdev_back "ctr task ended"
 C containers ls -q | grep -q . && fail "ctr containers left: $(C containers ls -q)"
 ok "Docker and containerd: exclusive mode through crdma-runtime"
