@@ -2,7 +2,7 @@
 # 64-siw-rdmacm: shared RDMA netns mode, rdma_cm between containers in network namespaces of
 # their own, carried by siw (Soft-iWARP, built for this kernel: Debian's has none) created in
 # each namespace. rxe cannot do this (its routing and its one UDP socket live in init_net);
-# siw opens its TCP sockets in the caller's namespace. Two pods' namespaces pairs, made as a
+# siw opens its TCP sockets in the caller's namespace. Two pairs of namespaces, made as a
 # network plugin would (bind-mounted under /run/netns, a veth pair each, the *same*
 # addresses in both pairs, a siw link on each end); containers join them and get their
 # namespace's siw device from crdma-hook (io.crdma.devices):
@@ -11,7 +11,7 @@
 #  - rping servers on the same address and port in two namespaces at once: both bind (the
 #    rdma_cm port space is per namespace);
 #  - each pair's client container reaches its own server (5 pings, both sides exit 0);
-#  - a container in a third namespace, and the host, cannot reach the listeners.
+#  - a container in a namespace of neither pair, and the host, cannot reach the listeners.
 # vm-needs: siw
 # vm-timeout: 300
 # shellcheck source=SCRIPTDIR/../lib.sh
@@ -113,7 +113,7 @@ for x in a c; do
 	node=$(uverbs_of "siw$x") || fail "siw$x has no uverbs node"
 	assert_contains "$OUT" "devices: rdma_cm ${node##*/} " "server $x: rdma_cm and siw$x's node (${node##*/}) alone"
 done
-step "a third namespace and the host cannot reach the listeners"
+step "a namespace of neither pair and the host cannot reach the listeners"
 server a
 srv_a=$SRV_PID
 until_ok 60 listening a
