@@ -4,7 +4,7 @@
 # installs what it needs, builds three times and runs every suite.
 #  1. ASan + UBSan (+ LeakSanitizer) build, gcc: unit and integration suites
 #     (the hook under real runc included), zero reports allowed.
-#  2. libFuzzer build, clang: each fuzz target for CRDMA_FUZZ_SECONDS (30)
+#  2. libFuzzer build, clang: each fuzz target for CRDMA_FUZZ_SECONDS (20)
 #     from its seed corpus; any crash, leak or report fails.
 #  3. -Werror build: every suite; its meson summary ends the output.
 set -euo pipefail
@@ -22,7 +22,7 @@ scripts/meson-setup.sh build-asan -Dbuildtype=debug -Db_sanitize=address,undefin
 ninja -C build-asan
 meson test -C build-asan --suite unit --suite integration --print-errorlogs
 
-echo "== fuzzing (libFuzzer, ASan, UBSan): ${CRDMA_FUZZ_SECONDS:=30} s per target"
+echo "== fuzzing (libFuzzer, ASan, UBSan): ${CRDMA_FUZZ_SECONDS:=20} s per target"
 export CRDMA_FUZZ_SECONDS
 CC=clang-14 scripts/meson-setup.sh build-ci-fuzz -Dfuzzing=true
 ninja -C build-ci-fuzz

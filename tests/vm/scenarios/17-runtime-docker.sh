@@ -6,8 +6,8 @@
 # for, ibv_devinfo, memlock, rdma.max enforced (a second open is EAGAIN); a refused request
 # shows crdma's line in docker run's / ctr run's error and runs nothing; a container with no
 # request is untouched; docker exec and docker restart work without a second plan;
-# docker rm -f leaves nothing behind; the seeds' perftest pair, shim against the manual
-# --device/--ulimit/--cap-add way, in the same run.
+# docker rm -f leaves nothing behind; ib_write_bw between two containers, shim against the manual
+# --device/--ulimit/--cap-add way, in the same run (ib_send_lat is 05's, 13's and the demo's).
 # vm-timeout: 600
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "${BASH_SOURCE[0]%/*}/../lib.sh"
@@ -117,7 +117,7 @@ left=$(find "$run" "$WORK/docker/containers" -name "$id*" 2>/dev/null)
 assert_eq "" "$left" "no runtime state, bundle or container directory named for it"
 ok "docker rm -f: cgroup, runtime state and bundle gone"
 
-step "the seeds' pair: ib_write_bw and ib_send_lat between two Docker containers"
+step "ib_write_bw between two Docker containers, crdma-runtime against the manual flags"
 perf_docker() { # perf_docker LABEL SERVER-OPTS... -- CLIENT-OPTS... ; TEST PORT ITERS in PERF_T
 	local label=$1 test=${PERF_T[0]} port=${PERF_T[1]} iters=${PERF_T[2]} spid src=0
 	shift
@@ -153,15 +153,6 @@ read -r _ _ _ bw_manual _ <<<"$(grep -E '^ *65536 +1000 +' <<<"$CLIENT")"
 awk -v a="$bw_crdma" -v b="$bw_manual" 'BEGIN { exit !(a > 0 && b > 0) }' ||
 	fail "ib_write_bw averages: crdma '$bw_crdma', manual '$bw_manual'"
 figure "ib_write_bw 64 KiB x 1000, Docker: crdma-runtime $bw_crdma MB/s, manual --device $bw_manual MB/s"
-PERF_T=(ib_send_lat 18532 1000)
-perf_docker crdma --runtime crdma -e CRDMA_DEVICES=rxe0 -- --runtime crdma -e CRDMA_DEVICES=rxe1
-read -r _ _ _ _ lat_crdma _ <<<"$(grep -E '^ *2 +1000 +' <<<"$CLIENT")"
-PERF_T=(ib_send_lat 18533 1000)
-perf_docker manual "${manual0[@]}" -- "${manual1[@]}"
-read -r _ _ _ _ lat_manual _ <<<"$(grep -E '^ *2 +1000 +' <<<"$CLIENT")"
-awk -v a="$lat_crdma" -v b="$lat_manual" 'BEGIN { exit !(a > 0 && b > 0) }' ||
-	fail "ib_send_lat typical: crdma '$lat_crdma', manual '$lat_manual'"
-figure "ib_send_lat 2 B x 1000, Docker: crdma-runtime typical $lat_crdma us, manual --device $lat_manual us"
 
 step "containerd 1.6: ctr run --runc-binary crdma-runtime, the same checks"
 D save crdma-vm | C image import - >/dev/null
