@@ -24,7 +24,7 @@ nss=(crdma-siw-a crdma-siw-b crdma-siw-c crdma-siw-d crdma-siw-e)
 # The namespaces, and the siw devices on their veths, stay for the rest of the boot: deleting
 # them would unregister devices whose rdma.max the containers' (now removed) cgroups set, and
 # Debian's 6.1 kernel then hits "kernel BUG at lib/list_debug.c" in rdmacg_unregister_device
-# and holds the rdma cgroup's lock for good (seen here; lib.sh's testdev_keep says the same).
+# and the next scenario's containers hang (seen here; lib.sh's testdev_keep says the same).
 for n in "${nss[@]}"; do
 	[[ ! -e /run/netns/$n ]] || fail "$n exists already: 64-siw-rdmacm runs once per boot"
 done
