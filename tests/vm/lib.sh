@@ -479,6 +479,21 @@ engines_start() {
 	ENGINES_DOCKERD=$!
 	until_ok 90 D info
 }
+# etc_policy_install FILE: FILE as /etc/crdma/policy.json, the default path (for ctr, which passes
+# the shim no arguments); etc_policy_restore (for an EXIT trap) puts back what was there. /etc
+# is the guest's overlay: the host's file is never touched.
+etc_policy_install() {
+	mkdir -p /etc/crdma
+	[[ ! -e /etc/crdma/policy.json ]] || cp -a /etc/crdma/policy.json "$WORK/etc-policy.json"
+	cp "$1" /etc/crdma/policy.json
+}
+etc_policy_restore() {
+	if [[ -e $WORK/etc-policy.json ]]; then
+		cp -a "$WORK/etc-policy.json" /etc/crdma/policy.json
+	else
+		rm -f /etc/crdma/policy.json
+	fi
+}
 engines_stop() {
 	local ids
 	ids=$(D ps -aq 2>/dev/null) || true

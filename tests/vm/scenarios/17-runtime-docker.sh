@@ -27,18 +27,8 @@ cat >"$policy" <<JSON
 {"version": 1, "allow": {"environment": true},
  "runtime": {"runtimes": ["runc"], "hook": "$CRDMA_HOOK"}}
 JSON
-# (/etc is the guest's overlay: the host's file, if any, is untouched and put back.)
-mkdir -p /etc/crdma
-[[ ! -e /etc/crdma/policy.json ]] || cp -a /etc/crdma/policy.json "$WORK/etc-policy.json"
-cp "$policy" /etc/crdma/policy.json
-etc_restore() {
-	if [[ -e $WORK/etc-policy.json ]]; then
-		cp -a "$WORK/etc-policy.json" /etc/crdma/policy.json
-	else
-		rm -f /etc/crdma/policy.json
-	fi
-}
-trap 'engines_stop; etc_restore' EXIT
+etc_policy_install "$policy"
+trap 'engines_stop; etc_policy_restore' EXIT
 step "containerd and dockerd up (state on the guest's tmpfs)"
 t0=$(date +%s.%N)
 engines_start crdma "$shim" --crdma-policy "$policy"

@@ -28,17 +28,8 @@ cat >"$policy" <<JSON
  "runtime": {"runtimes": ["runc"], "hook": "$CRDMA_HOOK"}}
 JSON
 # ctr passes the shim no arguments: the same policy at the default path (put back at exit).
-mkdir -p /etc/crdma
-[[ ! -e /etc/crdma/policy.json ]] || cp -a /etc/crdma/policy.json "$WORK/etc-policy.json"
-cp "$policy" /etc/crdma/policy.json
-etc_restore() {
-	if [[ -e $WORK/etc-policy.json ]]; then
-		cp -a "$WORK/etc-policy.json" /etc/crdma/policy.json
-	else
-		rm -f /etc/crdma/policy.json
-	fi
-}
-trap 'engines_stop; etc_restore' EXIT
+etc_policy_install "$policy"
+trap 'engines_stop; etc_policy_restore' EXIT
 
 
 step "containerd and dockerd up, the crdma runtime in daemon.json"
@@ -55,9 +46,18 @@ for d in /sys/class/infiniband_verbs/uverbs*; do
 	/opt/crdma-vm/crdma-vm-ibopen --node "$n" crdmatest0 | head -n1
 done'
 
+# hold_excl [PREFIX]: a detached container asking for crdmatest0 in exclusive mode, running
+# PREFIX then "echo holding; sleep 600"; its id in id once it printed "holding", the device moved
+logs_have() { D logs "$1" 2>&1 | grep -q "$2"; }
+hold_excl() {
+	id=$(D run -d --runtime crdma "${common[@]}" "${excl[@]}" crdma-vm sh -c "${1:-}echo holding; sleep 600")
+	until_ok 60 logs_have "$id" holding
+	testdev_in_host && fail "crdmatest0 did not move (the container's output: $(D logs "$id" 2>&1))"
+	return 0
+}
+
 step "docker run --runtime crdma -e CRDMA_NETNS=exclusive: crdmatest0 moves into the container"
-id=$(D run -d --runtime crdma "${common[@]}" "${excl[@]}" crdma-vm sh -c "$view; echo holding; sleep 600")
-until_ok 60 sh -c "/usr/bin/docker -H unix://$ENGINES_RUN/docker.sock logs $id 2>&1 | grep -q holding"
+hold_excl "$view; "
 OUT=$(D logs "$id" 2>&1)
 show
 assert_contains "$OUT" "crdmatest0" "the container sees crdmatest0"
@@ -85,17 +85,13 @@ testdev_back "docker stop"
 D rm "$id" >/dev/null
 
 step "docker kill -s KILL: back in the host"
-id=$(D run -d --runtime crdma "${common[@]}" "${excl[@]}" crdma-vm sh -c 'echo holding; sleep 600')
-until_ok 60 sh -c "/usr/bin/docker -H unix://$ENGINES_RUN/docker.sock logs $id 2>&1 | grep -q holding"
-testdev_in_host && fail "crdmatest0 did not move"
+hold_excl
 D kill -s KILL "$id" >/dev/null
 testdev_back "docker kill -s KILL"
 D rm "$id" >/dev/null
 
 step "docker rm -f of a running container: back in the host"
-id=$(D run -d --runtime crdma "${common[@]}" "${excl[@]}" crdma-vm sh -c 'echo holding; sleep 600')
-until_ok 60 sh -c "/usr/bin/docker -H unix://$ENGINES_RUN/docker.sock logs $id 2>&1 | grep -q holding"
-testdev_in_host && fail "crdmatest0 did not move"
+hold_excl
 D rm -f "$id" >/dev/null
 testdev_back "docker rm -f"
 
